@@ -1,0 +1,174 @@
+"""The one place that names channel-layer groups and message types and builds payloads.
+
+Ingest publishes here; consumers relay to browsers. Every browser-facing message is JSON with
+a ``type`` and a ``seq`` (the publisher's sequence number, so a gap means lost messages).
+Snapshot rows and events are serialized once, at publish time, as per-symbol JSON fragments:
+a consumer filters by the symbols its user may see and joins the fragments into one message
+without re-serializing anything (see README, "WebSocket protocol").
+
+Channel-layer message types (``type`` maps to a consumer handler, dots become underscores):
+
+- ``pulse.snapshot``: ``{"seq", "ts", "full", "rows": {symbol: row_json}}``
+- ``pulse.event``: ``{"seq", "symbol", "event": event_json}``
+- ``pulse.health``: ``{"seq", "health": health_json}``
+- ``pulse.correlation``: ``{"seq", "correlation": correlation_json}``
+- ``pulse.request_snapshot`` (to the control group): ``{"reply_to": channel_name}``
+"""
+
+from __future__ import annotations
+
+import logging
+import re
+from collections.abc import Iterable, Mapping
+from typing import Any
+
+import orjson
+
+logger = logging.getLogger(__name__)
+
+PULSE_GROUP = "pulse"
+CONTROL_GROUP = "pulse-control"
+
+SNAPSHOT = "pulse.snapshot"
+EVENT = "pulse.event"
+HEALTH = "pulse.health"
+CORRELATION = "pulse.correlation"
+REQUEST_SNAPSHOT = "pulse.request_snapshot"
+
+_GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
+
+
+def group_name(*parts: str | int) -> str:
+    """Return a valid Channels group name built from ``parts`` (e.g. ``user-42``).
+
+    Group names may only hold ASCII letters, digits, ``-``, ``_`` and ``.`` and must stay
+    under 100 characters, so anything else (``BTC/USD``) is replaced.
+    """
+    name = "-".join(_GROUP_UNSAFE.sub("_", str(part)) for part in parts)
+    return name[:99]
+
+
+def user_group(user_id: int) -> str:
+    """Return the group every socket of one user joins (used to revoke them on logout)."""
+    return group_name("user", user_id)
+
+
+def dumps(data: Any) -> str:
+    """Serialize ``data`` to compact JSON text; NaN and infinities become ``null``."""
+    return orjson.dumps(data).decode()
+
+
+# Browser-facing JSON, built from pre-serialized fragments -------------------------------
+
+
+def snapshot_text(seq: int, ts: float | None, full: bool, rows: Iterable[str]) -> str:
+    """Return the browser ``snapshot`` message holding the given row fragments."""
+    return (
+        f'{{"type":"snapshot","seq":{seq},"ts":{dumps(ts)},"full":{dumps(full)},'
+        f'"rows":[{",".join(rows)}]}}'
+    )
+
+
+def event_text(seq: int, event_json: str) -> str:
+    """Return the browser ``event`` message for one pre-serialized event."""
+    return f'{{"type":"event","seq":{seq},"event":{event_json}}}'
+
+
+def health_text(seq: int, health_json: str) -> str:
+    """Return the browser ``health`` message."""
+    return f'{{"type":"health","seq":{seq},"health":{health_json}}}'
+
+
+def correlation_text(seq: int, correlation_json: str) -> str:
+    """Return the browser ``correlation`` message."""
+    return f'{{"type":"correlation","seq":{seq},"correlation":{correlation_json}}}'
+
+
+def hello_text(username: str, watchlist: Mapping[str, Any] | None, symbols: list[str] | None) -> str:
+    """Return the first message a socket gets: who it is and which symbols it will see."""
+    return dumps(
+        {"type": "hello", "user": username, "watchlist": watchlist, "symbols": symbols}
+    )
+
+
+class Publisher:
+    """Send pulse messages to the channel layer with a monotonically increasing ``seq``.
+
+    A failed send (Redis restarting) is logged and counted, never raised: ingest keeps
+    computing and the next keyframe repairs clients.
+    """
+
+    def __init__(self, layer: Any) -> None:
+        self.layer = layer
+        self.seq = 0
+        self.sent = 0
+        self.failed = 0
+
+    def _next_seq(self) -> int:
+        self.seq += 1
+        return self.seq
+
+    async def _group_send(self, message: dict[str, Any]) -> bool:
+        try:
+            await self.layer.group_send(PULSE_GROUP, message)
+        except Exception as exc:  # any layer failure must not stop ingest
+            self.failed += 1
+            if self.failed == 1 or self.failed % 100 == 0:
+                logger.warning("broadcast failed (%d so far): %s", self.failed, exc)
+            return False
+        self.sent += 1
+        return True
+
+    @staticmethod
+    def snapshot_message(
+        seq: int, ts: float | None, full: bool, snapshots: Mapping[str, Mapping[str, Any]]
+    ) -> dict[str, Any]:
+        """Return the channel-layer snapshot message with each row serialized once."""
+        rows = {symbol: dumps(row) for symbol, row in snapshots.items()}
+        return {"type": SNAPSHOT, "seq": seq, "ts": ts, "full": full, "rows": rows}
+
+    async def snapshots(
+        self, snapshots: Mapping[str, Mapping[str, Any]], ts: float | None, *, full: bool
+    ) -> bool:
+        """Broadcast snapshot rows (only changed symbols unless ``full``)."""
+        if not snapshots and not full:
+            return True
+        message = self.snapshot_message(self._next_seq(), ts, full, snapshots)
+        return await self._group_send(message)
+
+    async def reply_snapshot(
+        self, channel: str, snapshots: Mapping[str, Mapping[str, Any]], ts: float | None
+    ) -> bool:
+        """Send a full snapshot to one consumer channel (a page that just connected)."""
+        message = self.snapshot_message(self.seq, ts, True, snapshots)
+        message["reply"] = True
+        try:
+            await self.layer.send(channel, message)
+        except Exception as exc:
+            logger.info("snapshot reply to %s failed: %s", channel, exc)
+            return False
+        return True
+
+    async def event(self, event: Mapping[str, Any]) -> bool:
+        """Broadcast one stress event at once."""
+        message = {
+            "type": EVENT,
+            "seq": self._next_seq(),
+            "symbol": event.get("symbol", ""),
+            "event": dumps(event),
+        }
+        return await self._group_send(message)
+
+    async def health(self, health: Mapping[str, Any]) -> bool:
+        """Broadcast feed health, engine counters and uptime."""
+        message = {"type": HEALTH, "seq": self._next_seq(), "health": dumps(health)}
+        return await self._group_send(message)
+
+    async def correlation(self, correlation: Mapping[str, Any]) -> bool:
+        """Broadcast the latest correlation matrix."""
+        message = {
+            "type": CORRELATION,
+            "seq": self._next_seq(),
+            "correlation": dumps(correlation),
+        }
+        return await self._group_send(message)

@@ -1,0 +1,1 @@
+"""Ingest: feeds -> engine -> persistence and broadcast, run by ``runpulse`` and ``replay``."""

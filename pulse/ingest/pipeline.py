@@ -1,0 +1,343 @@
+"""The live pipeline: feeds -> bounded queue -> engine -> event store and broadcast.
+
+Each step is a method tests can call on its own (``process``, ``flush_snapshots``,
+``publish_health``, ``refresh_correlation``, ``persist``); ``run`` only wires them into
+periodic tasks on one event loop and stops cleanly, flushing pending writes.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import time
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from typing import Any, Protocol
+
+from pulse.engine import Engine
+from pulse.engine.tick import Tick
+from pulse.feeds.base import Feed, FeedState, SymbolRef, TickQueue
+
+logger = logging.getLogger(__name__)
+
+
+class EventSink(Protocol):
+    """Where fired events are kept until written (see ``pulse.ingest.event_store``)."""
+
+    persisted: int
+
+    def add(self, event: dict[str, Any]) -> None: ...
+
+    async def flush(self) -> int: ...
+
+    def stats(self) -> dict[str, Any]: ...
+
+
+def assign_symbols(
+    feeds: Sequence[Feed], refs: Iterable[SymbolRef]
+) -> tuple[dict[Feed, set[SymbolRef]], list[SymbolRef]]:
+    """Route each symbol to the first feed that accepts it; return routes and leftovers."""
+    routes: dict[Feed, set[SymbolRef]] = {feed: set() for feed in feeds}
+    unrouted: list[SymbolRef] = []
+    for ref in refs:
+        for feed in feeds:
+            if feed.accepts(ref):
+                routes[feed].add(ref)
+                break
+        else:
+            unrouted.append(ref)
+    return routes, unrouted
+
+
+class PulsePipeline:
+    """Own the engine and the feeds of one ingest process and drive them."""
+
+    def __init__(
+        self,
+        engine: Engine,
+        queue: TickQueue,
+        feeds: dict[str, Feed],
+        *,
+        publisher: Any = None,
+        store: EventSink | None = None,
+        flush_interval: float = 0.25,
+        corr_interval: float = 2.0,
+        health_interval: float = 2.0,
+        keyframe_interval: float = 10.0,
+        corr_symbols: Sequence[str] | None = None,
+        corr_window: float | None = None,
+        corr_method: str | None = None,
+        corr_max_symbols: int = 30,
+        symbol_source: Callable[[], Awaitable[list[SymbolRef]]] | None = None,
+        symbol_poll_interval: float = 3.0,
+        clock: Callable[[], float] = time.time,
+    ) -> None:
+        self.engine = engine
+        self.queue = queue
+        self.feeds = feeds
+        self.publisher = publisher
+        self.store = store
+        self.flush_interval = flush_interval
+        self.corr_interval = corr_interval
+        self.health_interval = health_interval
+        self.keyframe_interval = keyframe_interval
+        self.corr_symbols = list(corr_symbols) if corr_symbols else None
+        self.corr_window = corr_window
+        self.corr_method = corr_method
+        self.corr_max_symbols = corr_max_symbols
+        self.symbol_source = symbol_source
+        self.symbol_poll_interval = symbol_poll_interval
+        self.clock = clock
+        self.started_at = clock()
+        self.ticks = 0
+        self.emitted = 0
+        self.unrouted: list[str] = []
+        self.last_correlation: dict[str, Any] = {"symbols": [], "matrix": []}
+        self.refs: set[SymbolRef] = set()
+        self._stop = asyncio.Event()
+        self._events_out: list[dict[str, Any]] = []
+        self.feed_errors: dict[str, str] = {}
+
+    # Steps ----------------------------------------------------------------------------
+
+    def process(self, ticks: Iterable[Tick]) -> int:
+        """Feed ``ticks`` to the engine; queue fired events for persist and broadcast."""
+        on_tick = self.engine.on_tick
+        out = self._events_out
+        n = 0
+        for tick in ticks:
+            n += 1
+            fired = on_tick(tick)
+            if fired:
+                self.emitted += len(fired)
+                for event in fired:
+                    data = event.to_dict()
+                    out.append(data)
+                    if self.store is not None:
+                        self.store.add(data)
+        self.ticks += n
+        return n
+
+    async def publish_events(self) -> int:
+        """Broadcast every event fired since the last call; return how many."""
+        events, self._events_out = self._events_out, []
+        if self.publisher is not None:
+            for data in events:
+                await self.publisher.event(data)
+        return len(events)
+
+    async def flush_snapshots(self, *, full: bool = False) -> int:
+        """Broadcast the snapshots of symbols that changed (all of them if ``full``)."""
+        changed = self.engine.take_changed()
+        if full:
+            snaps = self.engine.snapshots()
+        elif changed:
+            snaps = self.engine.snapshots(sorted(changed))
+        else:
+            return 0
+        if self.publisher is not None:
+            await self.publisher.snapshots(snaps, self.engine.now, full=full)
+        return len(snaps)
+
+    def correlation_symbols(self) -> list[str]:
+        """Return the symbols the broadcast correlation matrix covers."""
+        if self.corr_symbols:
+            return list(self.corr_symbols)
+        return sorted(self.engine.symbols())[: self.corr_max_symbols]
+
+    def compute_correlation(self) -> dict[str, Any]:
+        """Recompute the correlation matrix (and top-3 against its first symbol)."""
+        symbols = self.correlation_symbols()
+        if self.engine.now is None or not symbols:
+            return self.last_correlation
+        corr = self.engine.correlation(
+            symbols, base=symbols[0], window=self.corr_window, method=self.corr_method
+        )
+        self.last_correlation = corr
+        return corr
+
+    async def refresh_correlation(self) -> dict[str, Any]:
+        """Recompute and broadcast the correlation matrix."""
+        corr = self.compute_correlation()
+        if self.publisher is not None and corr.get("symbols"):
+            await self.publisher.correlation(corr)
+        return corr
+
+    def health(self) -> dict[str, Any]:
+        """Return feed health, engine counters, persistence state and uptime."""
+        now = self.clock()
+        feeds = {name: feed.health(now) for name, feed in self.feeds.items()}
+        for name, reason in self.feed_errors.items():
+            feeds.setdefault(name, {})["reason"] = reason
+        return {
+            "started_at": self.started_at,
+            "uptime": round(now - self.started_at, 1),
+            "ticks": self.ticks,
+            "queue": {
+                "depth": len(self.queue),
+                "max": self.queue.maxsize,
+                "dropped": self.queue.dropped,
+            },
+            "feeds": feeds,
+            "engine": self.engine.stats(),
+            "events": self.events_counts(),
+            "store": None if self.store is None else self.store.stats(),
+            "unrouted": self.unrouted,
+        }
+
+    def events_counts(self) -> dict[str, int]:
+        """Return ``{"emitted", "persisted"}`` for the summary."""
+        return {
+            "emitted": self.emitted,
+            "persisted": 0 if self.store is None else self.store.persisted,
+        }
+
+    async def publish_health(self) -> None:
+        """Broadcast the health document."""
+        if self.publisher is not None:
+            await self.publisher.health(self.health())
+
+    async def persist(self) -> int:
+        """Write pending events to the database."""
+        return 0 if self.store is None else await self.store.flush()
+
+    async def answer_snapshot_request(self, reply_to: str) -> None:
+        """Send the full current state to one consumer that just connected."""
+        if self.publisher is not None:
+            await self.publisher.reply_snapshot(reply_to, self.engine.snapshots(), self.engine.now)
+
+    def apply_symbols(self, refs: Iterable[SymbolRef]) -> None:
+        """Route ``refs`` to feeds; feeds subscribe and unsubscribe the difference."""
+        refs = set(refs)
+        if refs == self.refs:
+            return
+        self.refs = refs
+        routes, unrouted = assign_symbols(list(self.feeds.values()), sorted(refs))
+        for feed, wanted in routes.items():
+            if wanted != set(feed.symbols):
+                feed.set_symbols(wanted)
+        self.unrouted = [str(ref) for ref in unrouted]
+        if unrouted:
+            logger.warning("no feed serves: %s", ", ".join(self.unrouted))
+
+    # Loop -----------------------------------------------------------------------------
+
+    def stop(self) -> None:
+        """Ask :meth:`run` to finish; it flushes and returns."""
+        self._stop.set()
+        for feed in self.feeds.values():
+            feed.stop()
+
+    @property
+    def stopping(self) -> bool:
+        """True once :meth:`stop` was called."""
+        return self._stop.is_set()
+
+    async def _engine_loop(self) -> None:
+        while True:
+            batch = await self.queue.get_batch(2000)
+            self.process(batch)
+            if self._events_out:
+                await self.publish_events()
+            await asyncio.sleep(0)
+
+    async def _every(self, interval: float, step: Callable[[], Awaitable[Any]]) -> None:
+        while not self._stop.is_set():
+            try:
+                await asyncio.wait_for(self._stop.wait(), timeout=interval)
+            except TimeoutError:
+                pass
+            else:
+                return
+            try:
+                await step()
+            except Exception:
+                logger.exception("periodic step %s failed", getattr(step, "__name__", step))
+
+    async def _keyframe(self) -> None:
+        await self.flush_snapshots(full=True)
+
+    async def _poll_symbols(self) -> None:
+        if self.symbol_source is not None:
+            self.apply_symbols(await self.symbol_source())
+
+    async def _run_feed(self, name: str, feed: Feed) -> None:
+        try:
+            await feed.run()
+        except Exception as exc:
+            reason = f"{type(exc).__name__}: {exc}"
+            feed.counters.set_state(FeedState.FAILED, reason)
+            self.feed_errors[name] = reason
+            logger.error("feed %s failed: %s", name, reason)
+
+    async def _control_loop(self, layer: Any, group: str) -> None:
+        """Answer consumers' snapshot requests arriving on the control group."""
+        channel = await layer.new_channel("pulse-ingest.")
+        await layer.group_add(group, channel)
+        try:
+            while True:
+                message = await layer.receive(channel)
+                reply_to = message.get("reply_to")
+                if isinstance(reply_to, str):
+                    await self.answer_snapshot_request(reply_to)
+        finally:
+            with contextlib.suppress(Exception):
+                await layer.group_discard(group, channel)
+
+    async def run(
+        self,
+        *,
+        duration: float | None = None,
+        control: tuple[Any, str] | None = None,
+        finite_feeds: bool = False,
+    ) -> None:
+        """Run until :meth:`stop`, ``duration`` seconds, or (``finite_feeds``) data ends."""
+        if self.symbol_source is not None:
+            self.apply_symbols(await self.symbol_source())
+        feed_tasks = [
+            asyncio.create_task(self._run_feed(name, feed), name=f"feed-{name}")
+            for name, feed in self.feeds.items()
+        ]
+        tasks = [
+            asyncio.create_task(self._engine_loop(), name="engine"),
+            asyncio.create_task(self._every(self.flush_interval, self.flush_snapshots)),
+            asyncio.create_task(self._every(self.keyframe_interval, self._keyframe)),
+            asyncio.create_task(self._every(self.corr_interval, self.refresh_correlation)),
+            asyncio.create_task(self._every(self.health_interval, self.publish_health)),
+            asyncio.create_task(self._every(1.0, self.persist)),
+        ]
+        if self.symbol_source is not None:
+            tasks.append(
+                asyncio.create_task(self._every(self.symbol_poll_interval, self._poll_symbols))
+            )
+        if control is not None:
+            tasks.append(asyncio.create_task(self._control_loop(*control), name="control"))
+        waiters = [asyncio.create_task(self._stop.wait())]
+        if finite_feeds:
+            waiters.append(asyncio.create_task(asyncio.wait(feed_tasks)))
+        try:
+            await asyncio.wait(waiters, timeout=duration, return_when=asyncio.FIRST_COMPLETED)
+        finally:
+            self.stop()
+            await asyncio.wait(feed_tasks, timeout=5)
+            # Drain what the feeds queued before stopping, then flush everything.
+            while len(self.queue):
+                self.process(await self.queue.get_batch(10_000))
+            for task in [*tasks, *waiters, *feed_tasks]:
+                task.cancel()
+            await asyncio.gather(*tasks, *waiters, *feed_tasks, return_exceptions=True)
+            await self._final_flush()
+
+    async def _final_flush(self) -> None:
+        """Publish and persist whatever is pending; called once on the way out."""
+        with contextlib.suppress(Exception):
+            await self.publish_events()
+            await self.flush_snapshots()
+        for _ in range(3):
+            if self.store is None or not self.store.stats()["pending"]:
+                break
+            await self.persist()
+        if self.store is not None and self.store.stats()["pending"]:
+            logger.error("exiting with %d events not persisted: %s",
+                         self.store.stats()["pending"], self.store.stats()["last_error"])
+        self.compute_correlation()

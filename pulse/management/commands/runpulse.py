@@ -1,0 +1,185 @@
+"""``runpulse``: run feed ingest and the pulse engine; with ``--serve``, also the web app."""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import time
+from typing import Any
+
+from channels.layers import get_channel_layer
+from django.conf import settings
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+
+from pulse.engine import Engine, EngineConfig
+from pulse.feeds.base import Feed, FeedConfigError, TickQueue
+from pulse.feeds.registry import FEEDS, feed_class
+from pulse.ingest import symbols as symbol_source
+from pulse.ingest.event_store import EventStore
+from pulse.ingest.options import add_engine_arguments, engine_config
+from pulse.ingest.pipeline import PulsePipeline
+from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
+from pulse.ingest.summary import build_summary, write_summary
+from pulse.broadcast import CONTROL_GROUP, Publisher
+
+
+class Command(BaseCommand):
+    help = (
+        "Run market data ingest and the pulse engine, broadcasting snapshots and stress "
+        "events to the channel layer. With --serve HOST:PORT the same process also serves "
+        "the web app (embedded mode)."
+    )
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        parser.add_argument(
+            "--feed", action="append", dest="feeds", metavar="NAME", choices=sorted(FEEDS),
+            help=f"Feed to run; repeat for several ({', '.join(FEEDS)}). Default: simulator.",
+        )
+        parser.add_argument(
+            "--symbols", metavar="CLASS:SYMBOL,...",
+            help="Symbols to follow, e.g. stocks:AAPL,forex:EURUSD,crypto:BTC-USD. Default: "
+            "the union of all users' watchlists (followed live), or the built-in universe.",
+        )
+        parser.add_argument(
+            "--serve", metavar="HOST:PORT",
+            help="Also serve pages and WebSockets here (embedded mode, one process).",
+        )
+        parser.add_argument(
+            "--duration", type=float, metavar="SECONDS",
+            help="Stop cleanly after this many seconds.",
+        )
+        parser.add_argument(
+            "--summary", metavar="PATH",
+            help="On exit, write a JSON summary (snapshots, feed counters, events, correlation).",
+        )
+        parser.add_argument(
+            "--replay-file", action="append", default=[], metavar="FILE",
+            help="Recording for --feed replay (repeatable).",
+        )
+        parser.add_argument(
+            "--replay-format", choices=["ticks", "binance"], default="ticks",
+            help="Format of --replay-file (default ticks).",
+        )
+        parser.add_argument(
+            "--replay-speed", type=float, metavar="FACTOR",
+            help="Replay at real time x FACTOR (default: as fast as possible).",
+        )
+        parser.add_argument(
+            "--queue-size", type=int, default=100_000, metavar="N",
+            help="Bound of the queue between feeds and engine; ticks beyond it are dropped "
+            "and counted (default 100000).",
+        )
+        add_engine_arguments(parser)
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        feeds_wanted = options["feeds"] or ["simulator"]
+        if options["duration"] is not None and options["duration"] <= 0:
+            raise CommandError("--duration must be a positive number of seconds")
+        if options["queue_size"] < 1:
+            raise CommandError("--queue-size must be at least 1")
+        if "replay" in feeds_wanted and not options["replay_file"]:
+            raise CommandError("--feed replay needs at least one --replay-file")
+        if options["replay_file"] and "replay" not in feeds_wanted:
+            raise CommandError("--replay-file is only used with --feed replay")
+        if options["replay_speed"] is not None and options["replay_speed"] <= 0:
+            raise CommandError("--replay-speed must be positive")
+        serve = None
+        if options["serve"]:
+            try:
+                serve = parse_hostport(options["serve"])
+            except ValueError as exc:
+                raise CommandError(f"--serve: {exc}") from None
+        fixed_symbols = None
+        if options["symbols"]:
+            try:
+                fixed_symbols = symbol_source.parse_symbols(options["symbols"])
+            except ValueError as exc:
+                raise CommandError(f"--symbols: {exc}") from None
+
+        engine = Engine(engine_config(options, EngineConfig))
+        queue = TickQueue(options["queue_size"])
+        feeds = self._build_feeds(feeds_wanted, queue, options)
+        if fixed_symbols is not None:
+            refs = fixed_symbols
+
+            async def source() -> list:
+                return refs
+        else:
+            source = symbol_source.async_watchlist_symbols
+        layer = get_channel_layer()
+        pipeline = PulsePipeline(
+            engine,
+            queue,
+            feeds,
+            publisher=Publisher(layer) if layer is not None else None,
+            store=EventStore(),
+            flush_interval=settings.PULSE_FLUSH_INTERVAL,
+            corr_interval=settings.PULSE_CORR_INTERVAL,
+            corr_window=options["corr_window"],
+            corr_method=options["corr_method"],
+            symbol_source=source,
+        )
+        started = time.monotonic()
+
+        async def main() -> None:
+            loop = asyncio.get_running_loop()
+            for sig in (signal.SIGINT, signal.SIGTERM):
+                loop.add_signal_handler(sig, pipeline.stop)
+            control = (layer, CONTROL_GROUP) if layer is not None else None
+            await pipeline.run(
+                duration=options["duration"],
+                control=control,
+                finite_feeds="replay" in feeds_wanted,
+            )
+
+        try:
+            if serve is not None:
+                host, port = serve
+                self.stdout.write(f"Market Pulse serving on http://{host}:{port}/", ending="\n")
+                self.stdout.flush()
+                serve_embedded(host, port, main)
+            else:
+                asyncio.run(main())
+        except ServeError as exc:
+            raise CommandError(str(exc)) from None
+        seconds = time.monotonic() - started
+        if options["summary"]:
+            write_summary(options["summary"], self._summary(pipeline, seconds))
+        self.stdout.write(
+            f"processed {pipeline.ticks} ticks in {seconds:.1f} s; "
+            f"events emitted {pipeline.emitted}, persisted {pipeline.events_counts()['persisted']}"
+        )
+
+    def _build_feeds(
+        self, names: list[str], queue: TickQueue, options: dict[str, Any]
+    ) -> dict[str, Feed]:
+        feeds: dict[str, Feed] = {}
+        for name in dict.fromkeys(names):
+            feed_options = dict(settings.PULSE_FEED_OPTIONS.get(name, {}))
+            if name == "replay":
+                feed_options.update(
+                    paths=options["replay_file"],
+                    format=options["replay_format"],
+                    speed=options["replay_speed"],
+                )
+            try:
+                feeds[name] = feed_class(name)([], queue, **feed_options)
+            except FeedConfigError as exc:
+                raise CommandError(f"feed {name}: {exc}") from None
+        return feeds
+
+    @staticmethod
+    def _summary(pipeline: PulsePipeline, seconds: float) -> dict[str, Any]:
+        health = pipeline.health()
+        return build_summary(
+            ticks=pipeline.ticks,
+            seconds=seconds,
+            symbols=pipeline.engine.snapshots(),
+            feeds=health["feeds"],
+            emitted=pipeline.emitted,
+            persisted=pipeline.events_counts()["persisted"],
+            correlation=pipeline.last_correlation,
+            engine=pipeline.engine.stats(),
+            extra={"queue": health["queue"], "store": health["store"],
+                   "unrouted": health["unrouted"]},
+        )

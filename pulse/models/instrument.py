@@ -1,0 +1,41 @@
+"""Instruments: the symbols Market Pulse knows, with their asset class."""
+
+from __future__ import annotations
+
+from django.db import models
+
+from pulse.engine.tick import CRYPTO, FOREX, STOCKS
+
+
+class AssetClass(models.TextChoices):
+    """The asset classes the engine annualizes and thresholds differently."""
+
+    STOCKS = STOCKS, "Stocks"
+    FOREX = FOREX, "Forex"
+    CRYPTO = CRYPTO, "Crypto"
+
+
+class Instrument(models.Model):
+    """One tradable symbol, e.g. ``AAPL`` (stocks) or ``EURUSD`` (forex)."""
+
+    symbol = models.CharField(max_length=32)
+    asset_class = models.CharField(max_length=8, choices=AssetClass.choices)
+    provider_symbol = models.CharField(
+        max_length=64, blank=True, help_text="The provider's own name for it, when different."
+    )
+    display_name = models.CharField(max_length=100, blank=True)
+    active = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["asset_class", "symbol"]
+        constraints = [
+            models.UniqueConstraint(fields=["asset_class", "symbol"], name="instrument_unique_symbol")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.symbol} ({self.get_asset_class_display()})"
+
+    @property
+    def ref(self) -> str:
+        """Return ``class:SYMBOL``, the form used on the command line."""
+        return f"{self.asset_class}:{self.symbol}"

@@ -1,0 +1,63 @@
+"""Shared fixtures: users with roles, free ports, and service/browser availability.
+
+alice and bob are ordinary users; bob must never see alice's watchlists or data.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import socket
+from pathlib import Path
+
+import pytest
+
+REPO = Path(__file__).resolve().parents[1]
+SHARED_DATA = REPO.parent / "shared" / "data" / "binance-spot-2024-08-08"
+IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+
+def require(condition: bool, reason: str) -> None:
+    """Skip with ``reason`` when ``condition`` is false, except in CI, where it fails."""
+    if condition:
+        return
+    if IN_CI:
+        pytest.fail(f"required in CI: {reason}")
+    pytest.skip(reason)
+
+
+@pytest.fixture
+def free_port() -> int:
+    """Return a TCP port that was free a moment ago on 127.0.0.1."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture
+def binance_recordings() -> tuple[Path, Path]:
+    """Return the recorded BTCUSDT and ETHUSDT sessions in ../shared/data."""
+    btc = SHARED_DATA / "btcusdt_20240808.gz"
+    eth = SHARED_DATA / "ethusdt_20240808.gz"
+    require(btc.is_file() and eth.is_file(), f"recordings not found under {SHARED_DATA}")
+    return btc, eth
+
+
+@pytest.fixture
+def chromium_path() -> str:
+    """Return the system Chromium used by Playwright (never a downloaded browser)."""
+    path = shutil.which("chromium") or "/usr/bin/chromium"
+    require(Path(path).exists(), "system Chromium not installed (apt-get install chromium)")
+    return path
+
+
+@pytest.fixture
+def alice(django_user_model):
+    """An ordinary user who owns the 'Tech' watchlist in the tests that need one."""
+    return django_user_model.objects.create_user("alice", password="alice-pass-123")
+
+
+@pytest.fixture
+def bob(django_user_model):
+    """Another ordinary user: must never see alice's watchlists."""
+    return django_user_model.objects.create_user("bob", password="bob-pass-123")
