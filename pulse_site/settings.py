@@ -158,6 +158,10 @@ PULSE_FEED_OPTIONS = {
         "base_url": env_str("EODHD_WS_URL", "wss://ws.eodhistoricaldata.com/ws"),
     },
     "binance": {"base_url": env_str("BINANCE_WS_URL", "wss://stream.binance.com:9443")},
-    "coinbase": {"url": env_str("COINBASE_WS_URL", "wss://ws-feed.exchange.coinbase.com")},
-    "simulator": {"seed": int(env_float("SIMULATOR_SEED", 0))},
+    "coinbase": {"base_url": env_str("COINBASE_WS_URL", "wss://ws-feed.exchange.coinbase.com")},
+    "simulator": {
+        "seed": int(env_float("SIMULATOR_SEED", 0)),
+        "stock_hours": env_str("SIMULATOR_STOCK_HOURS", "nyse"),
+        "rate_scale": env_float("SIMULATOR_RATE_SCALE", 1.0, minimum=0.01),
+    },
 }
