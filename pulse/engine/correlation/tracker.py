@@ -1,0 +1,216 @@
+"""The correlation tracker the engine facade feeds every tick and asks for matrices.
+
+``observe`` only records the last price and time of the symbol (and closes grid cells when
+a cell boundary passes); matrices come from rolling sums that are brought up to date by the
+cells closed since the previous query, so a refresh costs O(pairs x new cells), not
+O(window). Event time only: ``now`` comes from the caller, never from the wall clock.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import OrderedDict
+from collections.abc import Callable, Iterable, Sequence
+from typing import Any
+
+from pulse.engine.correlation.book import FLAT, INSUFFICIENT, OK, UNKNOWN, Book, Estimate
+from pulse.engine.correlation.config import BUCKETED, GRID, METHODS, RAW_HY, CorrelationConfig
+from pulse.engine.correlation.grid import SymbolGrid
+from pulse.engine.correlation.hayashi_yoshida import dedupe_times, hy_correlation
+
+_INF = math.inf
+# Slack for "window / step" landing a hair above a whole number in floating point.
+_CEIL_SLACK = 1e-9
+
+
+class CorrelationTracker:
+    """Rolling correlations of asynchronously ticking symbols, by event time.
+
+    >>> t = CorrelationTracker()
+    >>> t.observe("BTC", 0.5, 100.0)
+    >>> t.matrix(["BTC", "XYZ"], now=1.0)["status"][1][1]
+    'unknown_symbol'
+    """
+
+    def __init__(self, config: CorrelationConfig | None = None) -> None:
+        """Create an empty tracker; symbols appear with their first observed tick."""
+        self.config = config or CorrelationConfig()
+        cfg = self.config
+        self._step = cfg.grid_step
+        k_max = max(cfg.step_cells(GRID), cfg.step_cells(BUCKETED))
+        # The window, the sample before it and the bucketed method's "previous bucket",
+        # plus slack for symbols whose ticks run a little ahead of the query time.
+        self._capacity = math.ceil(cfg.max_window / cfg.grid_step - _CEIL_SLACK) + 4 * k_max + 2
+        self._grids: dict[str, SymbolGrid] = {}
+        self._books: OrderedDict[tuple[str, int, int], Book] = OrderedDict()
+
+    def observe(self, symbol: str, ts: float, price: float) -> None:
+        """Record one tick: O(1), and cheap unless a grid cell boundary has passed.
+
+        Non-finite or non-positive inputs are ignored (the engine rejects and counts them
+        before they get here); a tick a little older than the symbol's previous one is
+        taken as simultaneous with it so that sample times never run backwards.
+        """
+        if not (0.0 < price < _INF and -_INF < ts < _INF):
+            return
+        g = self._grids.get(symbol)
+        if g is None:
+            self._grids[symbol] = SymbolGrid(self._step, self._capacity, ts, price,
+                                             self.config.raw_tick_capacity)
+            return
+        if ts >= g.end:
+            g.roll(ts)
+        elif ts < g.ts:
+            ts = g.ts
+        g.price = price
+        g.ts = ts
+        if g.raw is not None:
+            g.raw.append((ts, price))
+
+    def matrix(self, symbols: Sequence[str], now: float, *, window: float | None = None,
+               method: str | None = None) -> dict[str, Any]:
+        """Return the JSON-ready correlation matrix of ``symbols`` over the window ending now.
+
+        Every pair is reported: a number with the coverage it rests on, or None with the
+        reason (``insufficient_overlap``, ``unknown_symbol``, ``flat``).
+        """
+        names = list(symbols)
+        method, window, book, last_cell = self._prepare(names, now, window, method)
+        size = len(names)
+        corr: list[list[float | None]] = [[None] * size for _ in range(size)]
+        coverage = [[0] * size for _ in range(size)]
+        status = [[UNKNOWN] * size for _ in range(size)]
+        grids = [self._grids.get(name) for name in names]
+        estimate = self._estimator(book, window, last_cell, now)
+        for i, a in enumerate(names):
+            ga = grids[i]
+            if ga is None:
+                continue  # the whole row stays None / 0 / unknown_symbol
+            for j in range(i, size):
+                gb = grids[j]
+                if gb is not None:
+                    value, cov, why = estimate(a, names[j], ga, gb)
+                    corr[i][j] = corr[j][i] = value
+                    coverage[i][j] = coverage[j][i] = cov
+                    status[i][j] = status[j][i] = why
+        return {"symbols": names, "matrix": corr, "coverage": coverage, "status": status,
+                "method": method, "window": window, "as_of": now}
+
+    def top_k(self, base: str, symbols: Sequence[str], now: float, k: int = 3, *,
+              window: float | None = None, method: str | None = None) -> list[dict[str, Any]]:
+        """Return up to ``k`` symbols most correlated with ``base``, highest first.
+
+        The base itself and pairs without a number are left out; ties break by symbol name
+        so the order is deterministic.
+        """
+        if isinstance(k, bool) or not isinstance(k, int) or k < 0:
+            raise ValueError(f"k: expected a non-negative integer, got {k!r}")
+        others = [s for s in dict.fromkeys(symbols) if s != base]
+        method, window, book, last_cell = self._prepare([base, *others], now, window, method)
+        found: list[dict[str, Any]] = []
+        g_base = self._grids.get(base)
+        if g_base is None:
+            return found
+        estimate = self._estimator(book, window, last_cell, now)
+        for s in others:
+            g = self._grids.get(s)
+            if g is None:
+                continue
+            value, cov, _ = estimate(base, s, g_base, g)
+            if value is not None:
+                found.append({"symbol": s, "corr": value, "coverage": cov})
+        found.sort(key=lambda row: (-row["corr"], row["symbol"]))
+        return found[:k]
+
+    def bytes_per_symbol(self) -> int:
+        """Return the bytes of grid storage each symbol holds (excluding the raw-tick deque)."""
+        return 16 * self._capacity
+
+    def _prepare(self, symbols: Iterable[str], now: float, window: float | None,
+                 method: str | None) -> tuple[str, float, Book | None, int]:
+        """Validate a query, close the grids of its symbols up to ``now`` and pick the book.
+
+        Return (method, effective window in seconds, book or None for ``hy``, last closed
+        grid cell).
+        """
+        cfg = self.config
+        if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
+            raise ValueError(f"now: expected a finite event time, got {now!r}")
+        method = cfg.method if method is None else method
+        if method not in METHODS:
+            raise ValueError(f"method: unknown {method!r} (use one of {', '.join(METHODS)})")
+        if method == RAW_HY and cfg.raw_tick_capacity == 0:
+            raise ValueError("method: 'hy' needs raw_tick_capacity > 0 in the config")
+        window = cfg.window if window is None else window
+        if (isinstance(window, bool) or not isinstance(window, int | float)
+                or not math.isfinite(window) or window <= 0):
+            raise ValueError(f"window: expected a positive number of seconds, got {window!r}")
+        window = min(float(window), cfg.max_window)
+        last_cell = int(now // self._step) - 1
+        known = [(name, g) for name in dict.fromkeys(symbols)
+                 if (g := self._grids.get(name)) is not None]
+        for _, g in known:
+            if g.cell <= last_cell:
+                g.close_through(last_cell)
+        if method == RAW_HY:
+            return method, window, None, last_cell
+        k = cfg.step_cells(method)
+        span = k * self._step
+        cells = max(2, math.ceil(window / span - _CEIL_SLACK))
+        book = self._book(method, k, cells)
+        book.begin_query()
+        last = (last_cell + 1) // k - 1
+        for name, g in known:
+            book.sync_symbol(name, g, last)
+        return method, cells * span, book, last_cell
+
+    def _book(self, method: str, k: int, cells: int) -> Book:
+        """Return the book for (method, k, cells), dropping the least recently used extra."""
+        key = (method, k, cells)
+        book = self._books.get(key)
+        if book is None:
+            book = self._books[key] = Book(method, k, cells)
+            while len(self._books) > self.config.max_books:
+                self._books.popitem(last=False)
+        else:
+            self._books.move_to_end(key)
+        return book
+
+    def _estimator(self, book: Book | None, window: float, last_cell: int,
+                   now: float) -> Callable[[str, str, SymbolGrid, SymbolGrid], Estimate]:
+        """Return a function giving (correlation, coverage, status) of two known symbols."""
+        if book is None:
+            def raw(a: str, b: str, ga: SymbolGrid, gb: SymbolGrid) -> Estimate:
+                return self._raw_estimate(ga, gb, a == b, now, window)
+
+            return raw
+        last = (last_cell + 1) // book.k - 1
+        min_overlap = self.config.min_overlap
+        book_estimate = book.estimate
+
+        def on_grid(a: str, b: str, ga: SymbolGrid, gb: SymbolGrid) -> Estimate:
+            if a == b:
+                return 1.0, book.own_coverage(a), OK
+            if b < a:  # one set of sums per unordered pair
+                return book_estimate(b, a, gb, ga, last, min_overlap)
+            return book_estimate(a, b, ga, gb, last, min_overlap)
+
+        return on_grid
+
+    def _raw_estimate(self, ga: SymbolGrid, gb: SymbolGrid, same: bool, now: float,
+                      window: float) -> Estimate:
+        """Return the raw-tick Hayashi-Yoshida estimate over ``(now - window, now]``."""
+        start = now - window
+        xs = dedupe_times([(t, math.log(p)) for t, p in ga.raw or () if start < t <= now])
+        if same:
+            return 1.0, max(0, len(xs) - 1), OK
+        ys = dedupe_times([(t, math.log(p)) for t, p in gb.raw or () if start < t <= now])
+        coverage = max(0, min(len(xs), len(ys)) - 1)
+        if coverage < self.config.min_overlap:
+            return None, coverage, INSUFFICIENT
+        value = hy_correlation(xs, ys)
+        if value is None:
+            return None, coverage, FLAT
+        if not math.isfinite(value):
+            return None, coverage, INSUFFICIENT
+        return max(-1.0, min(1.0, value)), coverage, OK
