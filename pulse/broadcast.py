@@ -84,7 +84,9 @@ def correlation_text(seq: int, correlation_json: str) -> str:
     return f'{{"type":"correlation","seq":{seq},"correlation":{correlation_json}}}'
 
 
-def hello_text(username: str, watchlist: Mapping[str, Any] | None, symbols: list[str] | None) -> str:
+def hello_text(
+    username: str, watchlist: Mapping[str, Any] | None, symbols: list[str] | None
+) -> str:
     """Return the first message a socket gets: who it is and which symbols it will see."""
     return dumps(
         {"type": "hello", "user": username, "watchlist": watchlist, "symbols": symbols}

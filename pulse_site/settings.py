@@ -163,5 +163,6 @@ PULSE_FEED_OPTIONS = {
         "seed": int(env_float("SIMULATOR_SEED", 0)),
         "stock_hours": env_str("SIMULATOR_STOCK_HOURS", "nyse"),
         "rate_scale": env_float("SIMULATOR_RATE_SCALE", 1.0, minimum=0.01),
+        "history": env_float("SIMULATOR_HISTORY", 1800, minimum=0),
     },
 }

@@ -29,7 +29,9 @@ class Instrument(models.Model):
     class Meta:
         ordering = ["asset_class", "symbol"]
         constraints = [
-            models.UniqueConstraint(fields=["asset_class", "symbol"], name="instrument_unique_symbol")
+            models.UniqueConstraint(
+                fields=["asset_class", "symbol"], name="instrument_unique_symbol"
+            )
         ]
 
     def __str__(self) -> str:

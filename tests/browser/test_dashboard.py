@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import os
 import time
 
 import pytest
@@ -15,8 +14,10 @@ ARTIFACTS = REPO / "test-artifacts"
 
 
 @pytest.fixture
-def browser(chromium_path):
-    os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
+def browser(chromium_path, monkeypatch):
+    # Playwright's sync API runs an event loop in this thread; Django refuses ORM calls
+    # from such threads unless told otherwise (tests only, never in deployment).
+    monkeypatch.setenv("DJANGO_ALLOW_ASYNC_UNSAFE", "1")
     from playwright.sync_api import sync_playwright
 
     with sync_playwright() as pw:

@@ -24,7 +24,8 @@ def test_runpulse_serves_pages_and_pushes_snapshots_to_a_logged_in_socket(tmp_pa
         # Pages require a login.
         with pytest.raises(urllib.error.HTTPError) as redirect:
             urllib.request.build_opener(NoRedirect).open(base + "/", timeout=5)
-        assert redirect.value.code == 302 and "/accounts/login/" in redirect.value.headers["Location"]
+        assert redirect.value.code == 302
+        assert "/accounts/login/" in redirect.value.headers["Location"]
 
         jar = login(base, "demo", "demo")
         cookie = "; ".join(f"{c.name}={c.value}" for c in jar)

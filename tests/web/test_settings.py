@@ -17,7 +17,8 @@ from tests.conftest import REPO
 
 def settings_in_subprocess(env: dict[str, str], expr: str) -> subprocess.CompletedProcess[str]:
     """Import the settings module with ``env`` and print ``expr`` evaluated on it as JSON."""
-    code = f"import json; from pulse_site import settings as s; print(json.dumps({expr}, default=str))"
+    code = (f"import json; from pulse_site import settings as s; "
+            f"print(json.dumps({expr}, default=str))")
     clean = {k: v for k, v in os.environ.items()
              if k not in {"DEBUG", "SECRET_KEY", "DATABASE_URL", "REDIS_URL", "ALLOWED_HOSTS"}}
     return subprocess.run([sys.executable, "-c", code], env={**clean, **env}, cwd=REPO,
@@ -99,7 +100,8 @@ def test_invalid_database_url_is_reported_clearly():
 
 
 def test_check_deploy_is_clean_under_production_settings():
-    env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
+    env = {k: v for k, v in os.environ.items()
+           if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
     env.update(DEBUG="0", SECRET_KEY=secrets.token_urlsafe(50), ALLOWED_HOSTS="pulse.example.com",
                REDIS_URL="redis://127.0.0.1:6379/0")
     out = subprocess.run([sys.executable, "manage.py", "check", "--deploy", "--fail-level",

@@ -11,6 +11,7 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pulse.broadcast import CONTROL_GROUP, Publisher
 from pulse.engine import Engine, EngineConfig
 from pulse.feeds.base import Feed, FeedConfigError, TickQueue
 from pulse.feeds.registry import FEEDS, feed_class
@@ -20,7 +21,6 @@ from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
 from pulse.ingest.summary import build_summary, write_summary
-from pulse.broadcast import CONTROL_GROUP, Publisher
 
 
 class Command(BaseCommand):
