@@ -2,8 +2,10 @@
 
 from django.urls import path
 
-from pulse import views
+from pulse import health, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
+    path("health/", health.health, name="health"),
+    path("healthz", health.healthz, name="healthz"),
 ]

@@ -70,6 +70,8 @@ class PulsePipeline:
         corr_max_symbols: int = 30,
         symbol_source: Callable[[], Awaitable[list[SymbolRef]]] | None = None,
         symbol_poll_interval: float = 3.0,
+        status_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
+        status_interval: float = 5.0,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
@@ -87,6 +89,8 @@ class PulsePipeline:
         self.corr_max_symbols = corr_max_symbols
         self.symbol_source = symbol_source
         self.symbol_poll_interval = symbol_poll_interval
+        self.status_sink = status_sink
+        self.status_interval = status_interval
         self.clock = clock
         self.started_at = clock()
         self.ticks = 0
@@ -197,6 +201,11 @@ class PulsePipeline:
         if self.publisher is not None:
             await self.publisher.health(self.health())
 
+    async def save_status(self) -> None:
+        """Hand the health document to the status sink (the database, for /health)."""
+        if self.status_sink is not None:
+            await self.status_sink(self.health())
+
     async def persist(self) -> int:
         """Write pending events to the database."""
         return 0 if self.store is None else await self.store.flush()
@@ -306,6 +315,8 @@ class PulsePipeline:
             asyncio.create_task(self._every(self.health_interval, self.publish_health)),
             asyncio.create_task(self._every(1.0, self.persist)),
         ]
+        if self.status_sink is not None:
+            tasks.append(asyncio.create_task(self._every(self.status_interval, self.save_status)))
         if self.symbol_source is not None:
             tasks.append(
                 asyncio.create_task(self._every(self.symbol_poll_interval, self._poll_symbols))

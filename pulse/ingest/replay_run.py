@@ -118,6 +118,13 @@ class ReplayRun:
             self.counters.ticks = n
         self.refresh_correlation()
 
+    def bytes_per_symbol(self) -> int:
+        """Return the mean engine state per symbol, in bytes (metrics, events, grid)."""
+        symbols = self.engine.symbols()
+        if not symbols:
+            return 0
+        return round(sum(self.engine.memory_bytes(s) for s in symbols) / len(symbols))
+
     def summary(self) -> dict[str, Any]:
         """Return the summary document (see ``pulse.ingest.summary``)."""
         feed = self.counters.as_dict(now=0.0)
@@ -133,6 +140,7 @@ class ReplayRun:
             engine=self.engine.stats(),
             extra={
                 "correlation_refreshes": self.corr_refreshes,
+                "bytes_per_symbol": self.bytes_per_symbol(),
                 "files": [str(path) for path in self.paths],
                 "format": self.fmt,
             },

@@ -365,6 +365,8 @@ def test_gen_ticks_limits_itself_to_the_given_symbols(tmp_path):
     (["--start", "yesterday"], "--start"),
     (["--start", "-5"], "--start"),
     (["--ticks", "0"], "--ticks"),
+    (["--rate-scale", "0"], "--rate-scale"),
+    (["--rate-scale", "nan"], "--rate-scale"),
 ])
 def test_gen_ticks_rejects_bad_arguments_with_one_line(tmp_path, args, message):
     with pytest.raises(CommandError, match=message) as caught:

@@ -103,5 +103,6 @@ class Command(BaseCommand):
             f"ticks per second: {summary['ticks_per_second']:.0f}\n"
             f"events emitted: {summary['events']['emitted']}\n"
             f"rejected: {summary.get('engine', {}).get('rejected', {})}\n"
-            f"correlation refreshes: {summary['correlation_refreshes']}"
+            f"correlation refreshes: {summary['correlation_refreshes']}\n"
+            f"engine state per symbol: {summary['bytes_per_symbol']:,} bytes"
         )

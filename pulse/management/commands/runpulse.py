@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import signal
 import time
 from typing import Any
@@ -15,6 +16,7 @@ from pulse.broadcast import CONTROL_GROUP, Publisher
 from pulse.engine import Engine, EngineConfig
 from pulse.feeds.base import Feed, FeedConfigError, TickQueue
 from pulse.feeds.registry import FEEDS, feed_class
+from pulse.ingest import status_store
 from pulse.ingest import symbols as symbol_source
 from pulse.ingest.event_store import EventStore
 from pulse.ingest.options import add_engine_arguments, engine_config
@@ -107,6 +109,7 @@ class Command(BaseCommand):
         else:
             source = symbol_source.async_watchlist_symbols
         layer = get_channel_layer()
+        instance = status_store.default_instance()
         pipeline = PulsePipeline(
             engine,
             queue,
@@ -118,6 +121,7 @@ class Command(BaseCommand):
             corr_window=options["corr_window"],
             corr_method=options["corr_method"],
             symbol_source=source,
+            status_sink=lambda health: status_store.save_status(instance, health),
         )
         started = time.monotonic()
 
@@ -126,11 +130,15 @@ class Command(BaseCommand):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, pipeline.stop)
             control = (layer, CONTROL_GROUP) if layer is not None else None
-            await pipeline.run(
-                duration=options["duration"],
-                control=control,
-                finite_feeds="replay" in feeds_wanted,
-            )
+            try:
+                await pipeline.run(
+                    duration=options["duration"],
+                    control=control,
+                    finite_feeds="replay" in feeds_wanted,
+                )
+            finally:
+                with contextlib.suppress(Exception):
+                    await status_store.remove_status(instance)
 
         try:
             if serve is not None:
