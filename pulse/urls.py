@@ -1,6 +1,10 @@
-"""Page URLs of the pulse app."""
+"""Page URLs of the pulse app.
 
-from django.urls import path
+Live pages (dashboard, symbol pages) and library pages (watchlists, event history) keep
+their routes in their own modules.
+"""
+
+from django.urls import include, path
 
 from pulse import health, views
 
@@ -8,4 +12,6 @@ urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("health/", health.health, name="health"),
     path("healthz", health.healthz, name="healthz"),
+    path("", include("pulse.live_urls")),
+    path("", include("pulse.library_urls")),
 ]

@@ -101,6 +101,12 @@ class PulsePipeline:
         self._stop = asyncio.Event()
         self._events_out: list[dict[str, Any]] = []
         self.feed_errors: dict[str, str] = {}
+        # Receipt-to-processed latency of the newest tick of each engine batch (seconds).
+        self.lag_last = 0.0
+        self.lag_max = 0.0
+        self.batches = 0
+        self.flushes = 0
+        self.flushed_rows = 0
 
     # Steps ----------------------------------------------------------------------------
 
@@ -141,6 +147,8 @@ class PulsePipeline:
             return 0
         if self.publisher is not None:
             await self.publisher.snapshots(snaps, self.engine.now, full=full)
+        self.flushes += 1
+        self.flushed_rows += len(snaps)
         return len(snaps)
 
     def correlation_symbols(self) -> list[str]:
@@ -184,6 +192,8 @@ class PulsePipeline:
             },
             "feeds": feeds,
             "engine": self.engine.stats(),
+            "lag": {"last": round(self.lag_last, 4), "max": round(self.lag_max, 4)},
+            "flushes": {"count": self.flushes, "rows": self.flushed_rows},
             "events": self.events_counts(),
             "store": None if self.store is None else self.store.stats(),
             "unrouted": self.unrouted,
@@ -246,6 +256,10 @@ class PulsePipeline:
         while True:
             batch = await self.queue.get_batch(2000)
             self.process(batch)
+            lag = self.clock() - batch[-1].recv_ts
+            self.lag_last = lag
+            self.lag_max = max(self.lag_max, lag)
+            self.batches += 1
             if self._events_out:
                 await self.publish_events()
             await asyncio.sleep(0)

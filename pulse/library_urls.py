@@ -1,0 +1,3 @@
+"""URLs of the library pages (watchlists, event history)."""
+
+urlpatterns: list = []

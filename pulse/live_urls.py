@@ -1,0 +1,3 @@
+"""URLs of the live pages (symbol pages)."""
+
+urlpatterns: list = []
