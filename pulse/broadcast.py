@@ -6,7 +6,8 @@ Snapshot rows and events are serialized once, at publish time, as per-symbol JSO
 a consumer filters by the symbols its user may see and joins the fragments into one message
 without re-serializing anything (see README, "WebSocket protocol").
 
-Channel-layer message types (``type`` maps to a consumer handler, dots become underscores):
+Channel-layer message types (``type`` maps to a consumer handler, dots become underscores);
+every one also carries ``src``, the publishing ingest process, whose ``seq`` it is:
 
 - ``pulse.snapshot``: ``{"seq", "ts", "full", "rows": {symbol: row_json}}``
 - ``pulse.event``: ``{"seq", "symbol", "event": event_json}``
@@ -100,8 +101,11 @@ class Publisher:
     computing and the next keyframe repairs clients.
     """
 
-    def __init__(self, layer: Any) -> None:
+    def __init__(self, layer: Any, source: str = "ingest") -> None:
         self.layer = layer
+        # Several ingest processes (shards) may publish at once: each numbers its own
+        # messages, and consumers track sequence numbers per source.
+        self.source = source
         self.seq = 0
         self.sent = 0
         self.failed = 0
@@ -111,6 +115,7 @@ class Publisher:
         return self.seq
 
     async def _group_send(self, message: dict[str, Any]) -> bool:
+        message["src"] = self.source
         try:
             await self.layer.group_send(PULSE_GROUP, message)
         except Exception as exc:  # any layer failure must not stop ingest
@@ -144,6 +149,7 @@ class Publisher:
         """Send a full snapshot to one consumer channel (a page that just connected)."""
         message = self.snapshot_message(self.seq, ts, True, snapshots)
         message["reply"] = True
+        message["src"] = self.source
         try:
             await self.layer.send(channel, message)
         except Exception as exc:

@@ -27,7 +27,10 @@ class PulseConsumer(AsyncWebsocketConsumer):
     """Relay snapshots, events, health and correlation to one logged-in page."""
 
     symbols: frozenset[str] | None = None  # None: the whole market
-    last_seq = 0
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.last_seq: dict[str, int] = {}  # publisher (ingest shard) -> last sequence number
 
     async def connect(self) -> None:
         """Accept logged-in users; close with 4401/4403 (after accept, so the page learns why)."""
@@ -116,8 +119,10 @@ class PulseConsumer(AsyncWebsocketConsumer):
         A restarted publisher starts again at 1; that also triggers a resync.
         """
         seq = message.get("seq", 0)
-        gap = self.last_seq and (seq > self.last_seq + 1 or seq < self.last_seq)
-        self.last_seq = seq
+        source = message.get("src", "")
+        last = self.last_seq.get(source, 0)
+        gap = last and (seq > last + 1 or seq < last)
+        self.last_seq[source] = seq
         if gap:
             logger.info("sequence gap before %d on %s: resync", seq, self.channel_name)
             await self._request_snapshot()

@@ -114,7 +114,7 @@ class Command(BaseCommand):
             engine,
             queue,
             feeds,
-            publisher=Publisher(layer) if layer is not None else None,
+            publisher=Publisher(layer, source=instance) if layer is not None else None,
             store=EventStore(),
             flush_interval=settings.PULSE_FLUSH_INTERVAL,
             corr_interval=settings.PULSE_CORR_INTERVAL,
