@@ -48,7 +48,7 @@ def horizon_label(seconds: float) -> str:
 
 @dataclass
 class EngineConfig:
-    """Tunable parameters of the pulse engine; see docs/metrics.md for the meaning of each."""
+    """Tunable parameters of the pulse engine; see README.md, "Metrics" for the meaning of each."""
 
     # Time grid: cell width in seconds.
     grid_step: float = 1.0

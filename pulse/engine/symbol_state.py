@@ -44,7 +44,7 @@ def _finite(x: float | None) -> float | None:
 
 
 class SymbolState:
-    """Rolling state of one symbol; see docs/metrics.md for the definitions."""
+    """Rolling state of one symbol; see README.md, "Metrics" for the definitions."""
 
     __slots__ = ("ask", "asset", "base_min", "baseline", "bid", "cell", "detector",
                  "first_ts", "floor_rate", "g", "grid", "h", "horizons", "id_queue", "ids",
@@ -200,7 +200,7 @@ class SymbolState:
     # -- reading -------------------------------------------------------------------------------
 
     def snapshot(self, now: float | None) -> dict[str, Any]:
-        """Return the JSON-ready metrics of this symbol (see docs/metrics.md)."""
+        """Return the JSON-ready metrics of this symbol (see README.md, "Metrics")."""
         last = self.last
         last_ts = self.last_ts
         bid, ask = self.bid, self.ask

@@ -1,6 +1,6 @@
 """Brute-force reference metrics computed straight from the raw accepted ticks.
 
-Each function re-derives the documented definition (docs/metrics.md) with plain loops over
+Each function re-derives the documented definition (README.md, "Metrics") with plain loops over
 every tick, no incremental state, so the engine's O(1) bookkeeping can be checked against it.
 """
 
