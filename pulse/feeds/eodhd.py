@@ -149,18 +149,7 @@ def parse_us_quote(obj: dict[str, Any], recv_ts: float) -> Data | Rejected:
          "bp": 227.30, "bs": 2,                 # bid price, bid size
          "t": 1723118400123}                    # epoch ms
     """
-    symbol = _symbol(obj)
-    if isinstance(symbol, Rejected):
-        return symbol
-    quote_ = _bid_ask(obj, "bp", "ap")
-    if isinstance(quote_, Rejected):
-        return quote_
-    ts = epoch_seconds(obj.get("t"))
-    if isinstance(ts, Rejected):
-        return ts
-    bid, ask = quote_
-    return Data([Tick(symbol, STOCKS, ts, (bid + ask) / 2.0, recv_ts=recv_ts, bid=bid, ask=ask,
-                      provider=PROVIDER)])
+    return _parse_quote(obj, recv_ts, STOCKS, "bp", "ap")
 
 
 def parse_forex(obj: dict[str, Any], recv_ts: float) -> Data | Rejected:
@@ -176,17 +165,23 @@ def parse_forex(obj: dict[str, Any], recv_ts: float) -> Data | Rejected:
          "ppms": false,    # pre/post market session flag
          "t": 1723118400123}  # epoch ms
     """
+    return _parse_quote(obj, recv_ts, FOREX, "b", "a")
+
+
+def _parse_quote(obj: dict[str, Any], recv_ts: float, asset: str, bid_key: str,
+                 ask_key: str) -> Data | Rejected:
+    """Parse a bid/ask quote of ``asset`` into one tick priced at the mid."""
     symbol = _symbol(obj)
     if isinstance(symbol, Rejected):
         return symbol
-    quote_ = _bid_ask(obj, "b", "a")
+    quote_ = _bid_ask(obj, bid_key, ask_key)
     if isinstance(quote_, Rejected):
         return quote_
     ts = epoch_seconds(obj.get("t"))
     if isinstance(ts, Rejected):
         return ts
     bid, ask = quote_
-    return Data([Tick(symbol, FOREX, ts, (bid + ask) / 2.0, recv_ts=recv_ts, bid=bid, ask=ask,
+    return Data([Tick(symbol, asset, ts, (bid + ask) / 2.0, recv_ts=recv_ts, bid=bid, ask=ask,
                       provider=PROVIDER)])
 
 
