@@ -17,14 +17,12 @@ trades is kept per symbol and shown in :meth:`EodhdFeed.health`.
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 import os
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any, NamedTuple
 from urllib.parse import quote
-from zoneinfo import ZoneInfo
 
 from websockets.asyncio.client import ClientConnection
 
@@ -43,6 +41,7 @@ from pulse.feeds.connection import (
     field_number,
     run_endpoints,
 )
+from pulse.feeds.market_hours import forex_open, us_stocks_open
 
 PROVIDER = "eodhd"
 DEFAULT_BASE_URL = "wss://ws.eodhistoricaldata.com/ws"
@@ -54,7 +53,6 @@ CONFIG_STATUSES = {
     403: "forbidden: too many connections for this key, or plan lacks real-time data",
     422: "rejected: symbol limit reached or malformed request",
 }
-NEW_YORK = ZoneInfo("America/New_York")
 
 
 @dataclass(frozen=True, slots=True)
@@ -230,32 +228,6 @@ def parse_message(endpoint: str, raw: str | bytes, recv_ts: float) -> Data | Sta
 
 
 # --------------------------------------------------------------------------- market hours
-
-
-def us_stocks_open(now: float) -> bool:
-    """Return True during the NYSE regular session (Mon-Fri 09:30-16:00 New York time).
-
-    Holidays are not known here: on one, the watchdog may reconnect a quiet socket a few
-    times, which costs nothing but a log line.
-    """
-    local = dt.datetime.fromtimestamp(now, NEW_YORK)
-    if local.weekday() >= 5:
-        return False
-    minutes = local.hour * 60 + local.minute
-    return 9 * 60 + 30 <= minutes < 16 * 60
-
-
-def forex_open(now: float) -> bool:
-    """Return True while the forex market trades (Sunday 17:00 to Friday 17:00 New York)."""
-    local = dt.datetime.fromtimestamp(now, NEW_YORK)
-    day, hour = local.weekday(), local.hour
-    if day == 5:
-        return False
-    if day == 4:
-        return hour < 17
-    if day == 6:
-        return hour >= 17
-    return True
 
 
 # --------------------------------------------------------------------------- the feed

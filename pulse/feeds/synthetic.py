@@ -31,19 +31,13 @@ import random
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
-from datetime import date, datetime, timedelta
-from datetime import time as clock_time
-from functools import lru_cache
 from typing import Final
-from zoneinfo import ZoneInfo
 
 from pulse.engine.tick import CRYPTO, FOREX, STOCKS, Tick
 from pulse.feeds.base import SymbolRef
+from pulse.feeds.market_hours import CLOSED, EXTENDED, REGULAR, us_stock_session
 from pulse.feeds.universe import profile
 
-REGULAR: Final = "regular"
-EXTENDED: Final = "extended"
-CLOSED: Final = "closed"
 STOCK_HOURS: Final = ("nyse", "always")
 
 
@@ -77,44 +71,7 @@ GLOBAL_STEP: Final = 0.25
 # gaps by a plausible amount instead of by a full calendar-time diffusion.
 MAX_SILENCE: Final = 300.0
 
-_NY: Final = ZoneInfo("America/New_York")
-_SESSION_STARTS: Final = (
-    (clock_time(0, 0), CLOSED),
-    (clock_time(4, 0), EXTENDED),
-    (clock_time(9, 30), REGULAR),
-    (clock_time(16, 0), EXTENDED),
-    (clock_time(20, 0), CLOSED),
-)
 _SESSION_RATE: Final = {REGULAR: 1.0, EXTENDED: EXTENDED_HOURS_RATE, CLOSED: 0.0}
-
-
-@lru_cache(maxsize=32)
-def _day_sessions(ordinal: int) -> tuple[tuple[float, float, str], ...]:
-    """Return the (start, end, session) segments of one New York calendar day."""
-    day = date.fromordinal(ordinal)
-    end_of_day = datetime.combine(day + timedelta(days=1), clock_time(0, 0), _NY).timestamp()
-    if day.weekday() >= 5:
-        start = datetime.combine(day, clock_time(0, 0), _NY).timestamp()
-        return ((start, end_of_day, CLOSED),)
-    starts = [datetime.combine(day, t, _NY).timestamp() for t, _ in _SESSION_STARTS]
-    ends = [*starts[1:], end_of_day]
-    return tuple((s, e, name) for s, e, (_, name) in zip(starts, ends, _SESSION_STARTS,
-                                                         strict=True))
-
-
-def us_stock_session(ts: float) -> tuple[str, float, float]:
-    """Return ``(session, start, end)`` of the US stock session containing epoch ``ts``.
-
-    ``session`` is ``"regular"``, ``"extended"`` or ``"closed"``; ``end`` is when it may
-    change (segments are split at New York midnight). Holidays count as trading days.
-    """
-    ordinal = datetime.fromtimestamp(ts, _NY).date().toordinal()
-    for start, end, name in _day_sessions(ordinal):
-        if ts < end:
-            return name, start, end
-    # Only reachable through float rounding at midnight: the next day's first segment.
-    start, end, name = _day_sessions(ordinal + 1)[0]
-    return name, start, end
 
 
 class _Factor:

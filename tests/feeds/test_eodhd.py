@@ -17,10 +17,9 @@ from pulse.feeds.eodhd import (
     Data,
     EodhdFeed,
     Status,
-    forex_open,
     parse_message,
-    us_stocks_open,
 )
+from pulse.feeds.market_hours import forex_open, us_stocks_open
 from tests.feeds.servers import FAST, FakeEodhd, eodhd_us_trade, queued, running, wait_until
 
 AAPL, TSLA = SymbolRef(STOCKS, "AAPL"), SymbolRef(STOCKS, "TSLA")

@@ -17,12 +17,8 @@ import pytest
 
 from pulse.engine.tick import CRYPTO, FOREX, STOCKS, Tick
 from pulse.feeds.base import SymbolRef
-from pulse.feeds.synthetic import (
-    CLASS_MODELS,
-    EXTENDED_HOURS_RATE,
-    SyntheticMarket,
-    us_stock_session,
-)
+from pulse.feeds.market_hours import us_stock_session
+from pulse.feeds.synthetic import CLASS_MODELS, EXTENDED_HOURS_RATE, SyntheticMarket
 from pulse.feeds.universe import DEFAULT_UNIVERSE, PROFILES, profile, start_price
 
 T0 = 1_723_161_600.0  # Fri 2024-08-09 00:00 UTC (Thu 20:00 in New York)
