@@ -125,6 +125,7 @@ class TickQueue:
         self.maxsize = maxsize
         self._items: collections.deque[Tick] = collections.deque()
         self._ready = asyncio.Event()
+        self._drained = asyncio.Event()  # set whenever the consumer takes ticks out
         self.dropped = 0
         self.high_water = 0
 
@@ -155,7 +156,18 @@ class TickQueue:
         batch = [items.popleft() for _ in range(n)]
         if not items:
             self._ready.clear()
+        self._drained.set()
         return batch
+
+    async def wait_below(self, level: int) -> None:
+        """Wait until fewer than ``level`` ticks are queued.
+
+        Finite sources (replay, the simulator's history) use it to go as fast as the engine
+        without ever dropping a tick, instead of polling the queue length.
+        """
+        while len(self._items) >= level:
+            self._drained.clear()
+            await self._drained.wait()
 
 
 class Feed:
@@ -218,6 +230,20 @@ class Feed:
         except TimeoutError:
             return False
         return True
+
+    async def wait_for_room(self) -> bool:
+        """Wait until the queue is under half full or the feed stops; return ``stopping``.
+
+        Finite sources call it between batches to run at the engine's pace without drops.
+        """
+        level = max(1, self.queue.maxsize // 2)
+        if len(self.queue) >= level and not self.stopping:
+            room = asyncio.ensure_future(self.queue.wait_below(level))
+            stop = asyncio.ensure_future(self._stopping.wait())
+            _, pending = await asyncio.wait({room, stop}, return_when=asyncio.FIRST_COMPLETED)
+            for task in pending:
+                task.cancel()
+        return self.stopping
 
     async def run(self) -> None:
         """Stream ticks into the queue until stopped; subclasses implement this."""

@@ -7,7 +7,6 @@ Exchange holidays are not known: on one, stocks count as trading.
 
 from __future__ import annotations
 
-import datetime as dt
 from datetime import date, datetime, timedelta
 from datetime import time as clock_time
 from functools import lru_cache
@@ -64,7 +63,7 @@ def us_stocks_open(now: float) -> bool:
 
 def forex_open(now: float) -> bool:
     """Return True while the forex market trades (Sunday 17:00 to Friday 17:00 New York)."""
-    local = dt.datetime.fromtimestamp(now, NEW_YORK)
+    local = datetime.fromtimestamp(now, NEW_YORK)
     day, hour = local.weekday(), local.hour
     if day == 5:
         return False

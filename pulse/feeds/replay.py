@@ -387,10 +387,7 @@ class ReplayFeed(Feed):
         """Let the loop run; at full speed, wait while the queue is over half full."""
         await asyncio.sleep(0)
         if self.speed is None:
-            # TickQueue has no "space available" signal, so poll briefly.
-            while len(self.queue) >= max(1, self.queue.maxsize // 2):
-                if await self.sleep(0.002):
-                    return
+            await self.wait_for_room()
 
 
 def _parse_paths(value: Any) -> list[str]:

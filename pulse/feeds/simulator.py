@@ -105,10 +105,9 @@ class SimulatorFeed(Feed):
         """
         history = market.opening_ticks(start)
         history.extend(market.ticks_until(now))
-        limit = max(1, self.queue.maxsize // 2)
         for i in range(0, len(history), 1000):
-            while len(self.queue) >= limit and not self.stopping:
-                await self.sleep(MIN_POLL)
+            if await self.wait_for_room():
+                break
             for tick in history[i:i + 1000]:
                 tick.recv_ts = tick.ts
                 self.emit(tick)
