@@ -21,15 +21,12 @@ from pulse.feeds.base import Feed, FeedConfigError, SymbolRef, TickQueue
 from pulse.feeds.connection import (
     ConnectionOptions,
     Endpoint,
-    Rejected,
-    SequenceTracker,
     check_options,
     combine_states,
-    decode_object,
-    epoch_seconds,
-    field_number,
     run_endpoints,
 )
+from pulse.feeds.frames import Rejected, decode_object, epoch_seconds, field_number
+from pulse.feeds.sequence import SequenceTracker
 
 PROVIDER = "binance"
 DEFAULT_BASE_URL = "wss://stream.binance.com:9443"

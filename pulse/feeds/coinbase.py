@@ -27,14 +27,12 @@ from pulse.feeds.base import Feed, FeedConfigError, SymbolRef, TickQueue
 from pulse.feeds.connection import (
     ConnectionOptions,
     Endpoint,
-    Rejected,
-    SequenceTracker,
     check_options,
     combine_states,
-    decode_object,
-    field_number,
     run_endpoints,
 )
+from pulse.feeds.frames import Rejected, decode_object, field_number
+from pulse.feeds.sequence import SequenceTracker
 
 PROVIDER = "coinbase"
 DEFAULT_URL = "wss://ws-feed.exchange.coinbase.com"

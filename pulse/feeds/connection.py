@@ -11,17 +11,14 @@ about (bad key, symbol limit): the endpoint goes FAILED with the reason and wait
 (or for a change of symbols) instead of hammering the server. Everything else (refused
 connection, abrupt close, silence, oversize frame) is retried with back-off.
 
-Also here, because all three providers need them: :class:`Rejected` (why a raw frame could
-not be used; its ``reason`` is the key in ``counters.parse_failures``), number coercion that
-refuses NaN, infinities and non-positive prices, and :class:`SequenceTracker` for trade-id /
-sequence gap detection and dedupe after a reconnect. Pure asyncio; no Django import.
+Frame parsing helpers live in :mod:`pulse.feeds.frames`, gap detection in
+:mod:`pulse.feeds.sequence`. Pure asyncio; no Django import.
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import math
 import time
@@ -40,6 +37,7 @@ from websockets.exceptions import (
 from pulse.engine.tick import Tick
 from pulse.feeds.backoff import Backoff
 from pulse.feeds.base import Feed, FeedConfigError, FeedState
+from pulse.feeds.frames import Rejected
 
 log = logging.getLogger(__name__)
 
@@ -51,101 +49,6 @@ FATAL_HTTP_STATUSES = frozenset({400, 401, 403, 404})
 # Binance answers 429 when rate limited and 418 once it has banned the IP for ignoring 429s.
 RATE_LIMIT_HTTP_STATUSES = frozenset({418, 429})
 RATE_LIMIT_PAUSE = 60.0
-
-
-# --------------------------------------------------------------------------- frame parsing
-
-
-@dataclass(frozen=True, slots=True)
-class Rejected:
-    """A raw frame that could not be turned into ticks, and why (a parse-failure reason)."""
-
-    reason: str
-    detail: str = ""
-
-
-def decode_object(raw: str | bytes) -> dict[str, Any] | Rejected:
-    """Decode one JSON object frame; return :class:`Rejected` for anything else."""
-    if isinstance(raw, bytes | bytearray):
-        try:
-            raw = raw.decode("utf-8")
-        except UnicodeDecodeError:
-            return Rejected("bad_encoding")
-    try:
-        obj = json.loads(raw)
-    except (ValueError, RecursionError):
-        return Rejected("bad_json", repr(raw[:80]))
-    if not isinstance(obj, dict):
-        return Rejected("not_an_object", type(obj).__name__)
-    return obj
-
-
-def to_number(value: Any) -> float | None:
-    """Return ``value`` (a number or numeric string) as a finite float, else None."""
-    if isinstance(value, bool):  # bool is an int subclass; True is not a price
-        return None
-    if isinstance(value, int | float):
-        number = float(value)
-    elif isinstance(value, str) and 0 < len(value) <= 40:
-        try:
-            number = float(value)
-        except ValueError:
-            return None
-    else:
-        return None
-    return number if math.isfinite(number) else None
-
-
-def field_number(obj: Mapping[str, Any], key: str, *, positive: bool = False) -> float | Rejected:
-    """Read ``obj[key]`` as a finite float (strictly positive if ``positive``) or say why not."""
-    if key not in obj or obj[key] is None:
-        return Rejected("missing_field", key)
-    number = to_number(obj[key])
-    if number is None:
-        return Rejected("bad_number", f"{key}={obj[key]!r:.40}")
-    if positive and number <= 0:
-        return Rejected("nonpositive_price", f"{key}={number!r}")
-    return number
-
-
-def epoch_seconds(value: Any) -> float | Rejected:
-    """Convert a provider timestamp in epoch milliseconds (or seconds, if small) to seconds."""
-    number = to_number(value)
-    if number is None or number <= 0:
-        return Rejected("bad_timestamp", f"{value!r:.40}")
-    # Epoch seconds stay below 1e11 until the year 5138; milliseconds are above it since 1973.
-    return number / 1000.0 if number >= 1e11 else number
-
-
-# --------------------------------------------------------------------------- sequence numbers
-
-
-class SequenceTracker:
-    """Remember the last id per key to classify each new id as in order, duplicate or gapped.
-
-    Trade ids (Binance) and sequence numbers (Coinbase) rise by one per message per symbol,
-    so after a reconnect an id at or below the last one seen is a replayed duplicate, and a
-    jump of more than one means messages were missed.
-    """
-
-    DUPLICATE = -1
-
-    def __init__(self) -> None:
-        self._last: dict[str, int] = {}
-
-    def check(self, key: str, seq: int) -> int:
-        """Record ``seq`` for ``key``; return DUPLICATE, 0 (in order) or how many were missed."""
-        last = self._last.get(key)
-        if last is not None and seq <= last:
-            return self.DUPLICATE
-        self._last[key] = seq
-        if last is None:
-            return 0
-        return seq - last - 1
-
-    def forget(self, key: str) -> None:
-        """Drop ``key`` (unsubscribed): a later re-subscribe must not count the pause as a gap."""
-        self._last.pop(key, None)
 
 
 # --------------------------------------------------------------------------- errors

@@ -32,15 +32,12 @@ from pulse.feeds.connection import (
     ConnectionOptions,
     Endpoint,
     FatalError,
-    Rejected,
     RetryableError,
     check_options,
     combine_states,
-    decode_object,
-    epoch_seconds,
-    field_number,
     run_endpoints,
 )
+from pulse.feeds.frames import Rejected, decode_object, epoch_seconds, field_number
 from pulse.feeds.market_hours import forex_open, us_stocks_open
 
 PROVIDER = "eodhd"

@@ -8,7 +8,8 @@ import pytest
 
 from pulse.feeds.backoff import Backoff
 from pulse.feeds.base import FeedConfigError
-from pulse.feeds.connection import ConnectionOptions, SequenceTracker
+from pulse.feeds.connection import ConnectionOptions
+from pulse.feeds.sequence import SequenceTracker
 
 
 class FakeClock:

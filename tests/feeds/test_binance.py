@@ -13,7 +13,7 @@ import pytest
 from pulse.engine.tick import CRYPTO, Tick
 from pulse.feeds.base import FeedConfigError, FeedState, SymbolRef, TickQueue
 from pulse.feeds.binance import Ack, BinanceFeed, parse_message
-from pulse.feeds.connection import Rejected
+from pulse.feeds.frames import Rejected
 from tests.feeds.servers import (
     FAST,
     FakeBinance,

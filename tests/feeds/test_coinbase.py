@@ -10,7 +10,7 @@ import pytest
 from pulse.engine.tick import CRYPTO
 from pulse.feeds.base import FeedConfigError, FeedState, SymbolRef, TickQueue
 from pulse.feeds.coinbase import CoinbaseFeed, Control, Ticker, iso_seconds, parse_message
-from pulse.feeds.connection import Rejected
+from pulse.feeds.frames import Rejected
 from tests.feeds.servers import FAST, FakeCoinbase, coinbase_ticker, queued, running, wait_until
 
 BTC, ETH = SymbolRef(CRYPTO, "BTC-USD"), SymbolRef(CRYPTO, "ETH-USD")

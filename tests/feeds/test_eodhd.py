@@ -12,13 +12,13 @@ from websockets.exceptions import ConnectionClosed
 
 from pulse.engine.tick import CRYPTO, FOREX, STOCKS, Tick
 from pulse.feeds.base import FeedConfigError, FeedState, SymbolRef, TickQueue
-from pulse.feeds.connection import Rejected
 from pulse.feeds.eodhd import (
     Data,
     EodhdFeed,
     Status,
     parse_message,
 )
+from pulse.feeds.frames import Rejected
 from pulse.feeds.market_hours import forex_open, us_stocks_open
 from tests.feeds.servers import FAST, FakeEodhd, eodhd_us_trade, queued, running, wait_until
 
