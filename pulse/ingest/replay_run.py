@@ -125,6 +125,15 @@ class ReplayRun:
             return 0
         return round(sum(self.engine.memory_bytes(s) for s in symbols) / len(symbols))
 
+    def top_correlated(self, k: int = 3) -> list[dict[str, Any]]:
+        """Return the ``k`` symbols most correlated with the first one (the base)."""
+        symbols = self._corr_universe()
+        if len(symbols) < 2:
+            return []
+        return self.engine.top_correlated(
+            symbols[0], symbols, k, window=self.corr_window, method=self.corr_method
+        )
+
     def summary(self) -> dict[str, Any]:
         """Return the summary document (see ``pulse.ingest.summary``)."""
         feed = self.counters.as_dict(now=0.0)
@@ -136,7 +145,7 @@ class ReplayRun:
             feeds={"replay": feed},
             emitted=self.emitted,
             persisted=0,
-            correlation=self.correlation,
+            correlation={**self.correlation, "top": self.top_correlated()},
             engine=self.engine.stats(),
             extra={
                 "correlation_refreshes": self.corr_refreshes,

@@ -39,6 +39,9 @@ def test_replaying_the_binance_recordings_gives_one_tick_per_trade(binance_recor
     # 5-second grid returns of BTC and ETH correlate at about 0.73 on this session.
     assert 0.63 <= corr["matrix"][0][1] <= 0.83
     assert corr["matrix"][0][1] == corr["matrix"][1][0]
+    assert corr["base"] == "BTCUSDT"
+    assert [item["symbol"] for item in corr["top"]] == ["ETHUSDT"]
+    assert corr["top"][0]["corr"] == corr["matrix"][0][1]
     assert set(summary["events"]) == {"emitted", "persisted"}
 
 
