@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import math
+
 from django.db import models
+from django.urls import reverse
 
 from pulse.models.instrument import AssetClass
 
@@ -42,7 +45,20 @@ class Event(models.Model):
             models.Index(fields=["-ts"], name="event_history_recent"),
             models.Index(fields=["symbol", "-ts"], name="event_history_by_symbol"),
             models.Index(fields=["type", "-ts"], name="event_history_by_type"),
+            # History filters by asset class and by severity (alone or with a date range).
+            models.Index(fields=["asset_class", "-ts"], name="event_history_by_class"),
+            models.Index(fields=["severity", "-ts"], name="event_history_by_severity"),
         ]
 
     def __str__(self) -> str:
         return f"{self.symbol} {self.type} {self.direction} @ {self.ts:%Y-%m-%d %H:%M:%S}"
+
+    def get_absolute_url(self) -> str:
+        return reverse("event_detail", args=[self.pk])
+
+    @property
+    def value_percent(self) -> str:
+        """Return ``value`` (a return or an annualized vol, as a fraction) as signed percent."""
+        if self.value is None or not math.isfinite(self.value):
+            return "\u2013"
+        return f"{self.value:+.2%}" if self.type != "vol_spike" else f"{self.value:.1%}"

@@ -33,6 +33,10 @@ class Instrument(models.Model):
                 fields=["asset_class", "symbol"], name="instrument_unique_symbol"
             )
         ]
+        indexes = [
+            # Symbol autocomplete (prefix match on active instruments) and symbol-only lookups.
+            models.Index(fields=["symbol"], name="instrument_search_symbol"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.symbol} ({self.get_asset_class_display()})"

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.urls import reverse
 
 
 class Watchlist(models.Model):
@@ -23,16 +24,24 @@ class Watchlist(models.Model):
     class Meta:
         ordering = ["owner_id", "-is_default", "name"]
         constraints = [
-            models.UniqueConstraint(fields=["owner", "name"], name="watchlist_unique_name"),
+            models.UniqueConstraint(
+                fields=["owner", "name"],
+                name="watchlist_unique_name",
+                violation_error_message="You already have a watchlist with this name.",
+            ),
             models.UniqueConstraint(
                 fields=["owner"],
                 condition=models.Q(is_default=True),
                 name="watchlist_one_default_per_owner",
+                violation_error_message="This owner already has a default watchlist.",
             ),
         ]
 
     def __str__(self) -> str:
         return self.name
+
+    def get_absolute_url(self) -> str:
+        return reverse("watchlist_detail", args=[self.pk])
 
 
 class WatchlistItem(models.Model):
@@ -46,7 +55,8 @@ class WatchlistItem(models.Model):
         ordering = ["watchlist_id", "position", "id"]
         constraints = [
             models.UniqueConstraint(
-                fields=["watchlist", "instrument"], name="watchlist_item_unique_instrument"
+                fields=["watchlist", "instrument"], name="watchlist_item_unique_instrument",
+                violation_error_message="This symbol is already in the watchlist.",
             )
         ]
 
