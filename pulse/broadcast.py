@@ -14,6 +14,13 @@ every one also carries ``src``, the publishing ingest process, whose ``seq`` it 
 - ``pulse.health``: ``{"seq", "health": health_json}``
 - ``pulse.correlation``: ``{"seq", "correlation": correlation_json}``
 - ``pulse.request_snapshot`` (to the control group): ``{"reply_to": channel_name}``
+- ``pulse.request_correlation`` (to the control group): ``{"reply_to", "symbols", "base",
+  "method", "bucket"}``; answered on ``reply_to`` with a ``pulse.correlation`` reply
+- ``pulse.request_history`` (to the control group): ``{"reply_to", "symbols", "seconds",
+  "step"}``; answered on ``reply_to`` with ``pulse.history``: ``{"seq", "history": json}``
+
+Replies (``"reply": true``) reach one consumer outside the group sequence. The browser-facing
+schema, with an example per message type, is in ``docs/websocket.md``.
 """
 
 from __future__ import annotations
@@ -34,7 +41,10 @@ SNAPSHOT = "pulse.snapshot"
 EVENT = "pulse.event"
 HEALTH = "pulse.health"
 CORRELATION = "pulse.correlation"
+HISTORY = "pulse.history"
 REQUEST_SNAPSHOT = "pulse.request_snapshot"
+REQUEST_CORRELATION = "pulse.request_correlation"
+REQUEST_HISTORY = "pulse.request_history"
 
 _GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -83,6 +93,21 @@ def health_text(seq: int, health_json: str) -> str:
 def correlation_text(seq: int, correlation_json: str) -> str:
     """Return the browser ``correlation`` message."""
     return f'{{"type":"correlation","seq":{seq},"correlation":{correlation_json}}}'
+
+
+def history_text(history_json: str) -> str:
+    """Return the browser ``history`` message (recent price path per symbol)."""
+    return f'{{"type":"history","history":{history_json}}}'
+
+
+def watchlist_text(watchlist: Mapping[str, Any] | None, symbols: list[str] | None) -> str:
+    """Return the browser ``watchlist`` message: the list's symbols changed while open."""
+    return dumps({"type": "watchlist", "watchlist": watchlist, "symbols": symbols})
+
+
+def stats_text(stats: Mapping[str, Any]) -> str:
+    """Return the browser ``stats`` message: this socket's own delivery counters."""
+    return dumps({"type": "stats", **stats})
 
 
 def hello_text(
@@ -154,6 +179,20 @@ class Publisher:
             await self.layer.send(channel, message)
         except Exception as exc:
             logger.info("snapshot reply to %s failed: %s", channel, exc)
+            return False
+        return True
+
+    async def reply(self, channel: str, kind: str, payload_json: str) -> bool:
+        """Send one consumer channel the answer to its request (``kind``: correlation, history).
+
+        The payload is pre-serialized JSON text (it may come from a cache shared by pages).
+        """
+        message = {"type": f"pulse.{kind}", "seq": self.seq, "reply": True,
+                   "src": self.source, kind: payload_json}
+        try:
+            await self.layer.send(channel, message)
+        except Exception as exc:
+            logger.info("%s reply to %s failed: %s", kind, channel, exc)
             return False
         return True
 

@@ -1,3 +1,9 @@
-"""URLs of the live pages (symbol pages)."""
+"""URLs of the live pages (symbol pages); included at the site root."""
 
-urlpatterns: list = []
+from django.urls import path
+
+from pulse import symbol_views
+
+urlpatterns = [
+    path("symbols/<str:asset>/<str:symbol>/", symbol_views.symbol_page, name="symbol"),
+]

@@ -14,9 +14,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
+from pulse.broadcast import REQUEST_CORRELATION, REQUEST_HISTORY
 from pulse.engine import Engine
 from pulse.engine.tick import Tick
 from pulse.feeds.base import Feed, FeedState, SymbolRef, TickQueue
+from pulse.ingest.page_queries import PageQueries, clean_correlation_request
 
 logger = logging.getLogger(__name__)
 
@@ -107,6 +109,10 @@ class PulsePipeline:
         self.batches = 0
         self.flushes = 0
         self.flushed_rows = 0
+        # Per-page answers (correlation of a page's symbols, chart history), cached for one
+        # correlation refresh interval because every open page asks about that often.
+        self.page_queries = PageQueries(engine, ttl=corr_interval)
+        self.requests_answered = 0
 
     # Steps ----------------------------------------------------------------------------
 
@@ -225,6 +231,65 @@ class PulsePipeline:
         if self.publisher is not None:
             await self.publisher.reply_snapshot(reply_to, self.engine.snapshots(), self.engine.now)
 
+    async def answer_correlation_request(self, reply_to: str, message: dict[str, Any]) -> bool:
+        """Send one page the correlation of its symbols (base, method, bucket of its choice).
+
+        Malformed requests and requests about symbols this process does not follow (another
+        shard answers them) get no reply. Returns whether a reply was sent.
+        """
+        params = clean_correlation_request(message)
+        if params is None or self.publisher is None:
+            return False
+        known = set(self.engine.symbols())
+        wanted = params["symbols"]
+        if wanted is None:
+            symbols = self.correlation_symbols()
+            base = params["base"] if params["base"] in symbols else None
+        else:
+            # With several shards, only the one following the base symbol answers (the
+            # others would send a competing, differently partial matrix).
+            base = params["base"] if params["base"] in wanted else min(wanted, default=None)
+            if base not in known:
+                return False
+            symbols = [s for s in wanted if s in known]
+        if not symbols:
+            return False
+        text = self.page_queries.correlation(
+            symbols, base, window=self.corr_window,
+            method=params["method"] or self.corr_method, bucket=params["bucket"],
+        )
+        return await self.publisher.reply(reply_to, "correlation", text)
+
+    async def answer_history_request(self, reply_to: str, message: dict[str, Any]) -> bool:
+        """Send one page the recent price path of the symbols it asks for (chart, sparklines)."""
+        symbols = message.get("symbols")
+        if (self.publisher is None or not isinstance(symbols, list)
+                or not all(isinstance(s, str) for s in symbols)):
+            return False
+        seconds, step = message.get("seconds", 3600), message.get("step", 10)
+        if not all(isinstance(x, int | float) and 0 < x <= 86_400 for x in (seconds, step)):
+            return False
+        known = set(self.engine.symbols())
+        symbols = [s for s in symbols if s in known]
+        if not symbols:
+            return False
+        text = self.page_queries.history(symbols, float(seconds), float(step))
+        return await self.publisher.reply(reply_to, "history", text)
+
+    async def answer_request(self, message: dict[str, Any]) -> None:
+        """Dispatch one control-group request to its answer (unknown types are ignored)."""
+        reply_to = message.get("reply_to")
+        if not isinstance(reply_to, str):
+            return
+        kind = message.get("type")
+        if kind == REQUEST_CORRELATION:
+            await self.answer_correlation_request(reply_to, message)
+        elif kind == REQUEST_HISTORY:
+            await self.answer_history_request(reply_to, message)
+        else:
+            await self.answer_snapshot_request(reply_to)
+        self.requests_answered += 1
+
     def apply_symbols(self, refs: Iterable[SymbolRef]) -> None:
         """Route ``refs`` to feeds; feeds subscribe and unsubscribe the difference."""
         refs = set(refs)
@@ -294,15 +359,16 @@ class PulsePipeline:
             logger.error("feed %s failed: %s", name, reason)
 
     async def _control_loop(self, layer: Any, group: str) -> None:
-        """Answer consumers' snapshot requests arriving on the control group."""
+        """Answer consumers' requests (snapshot, correlation, history) on the control group."""
         channel = await layer.new_channel("pulse-ingest.")
         await layer.group_add(group, channel)
         try:
             while True:
                 message = await layer.receive(channel)
-                reply_to = message.get("reply_to")
-                if isinstance(reply_to, str):
-                    await self.answer_snapshot_request(reply_to)
+                try:
+                    await self.answer_request(message)
+                except Exception:  # one bad request must not stop answering the others
+                    logger.exception("control request failed: %r", message.get("type"))
         finally:
             with contextlib.suppress(Exception):
                 await layer.group_discard(group, channel)
