@@ -247,23 +247,39 @@ class Engine:
         return float(cfg.corr_window)
 
     def correlation(self, symbols: list[str], *, base: str | None = None,
-                    window: float | None = None, method: str | None = None) -> dict[str, Any]:
+                    window: float | None = None, method: str | None = None,
+                    bucket_seconds: float | None = None) -> dict[str, Any]:
         """Return the correlation matrix of ``symbols`` as of ``now`` (regime-aware lookback
         keyed on ``base``); adds ``base`` and ``base_regime`` to the tracker's answer.
+        ``bucket_seconds`` sets the bucket of the ``bucketed`` method for this query.
         """
         w = self.correlation_window(base, window)
         now = self.now
         result = self._tracker.matrix(list(symbols), 0.0 if now is None else now, window=w,
-                                      method=method)
+                                      method=method, bucket_seconds=bucket_seconds)
         result["base"] = base
         result["base_regime"] = None if base is None else self.regime(base)
         return result
 
     def top_correlated(self, base: str, symbols: list[str], k: int = 3, *,
-                       window: float | None = None,
-                       method: str | None = None) -> list[dict[str, Any]]:
+                       window: float | None = None, method: str | None = None,
+                       bucket_seconds: float | None = None) -> list[dict[str, Any]]:
         """Return the ``k`` symbols most correlated with ``base`` (regime-aware lookback)."""
         w = self.correlation_window(base, window)
         now = self.now
         return self._tracker.top_k(base, list(symbols), 0.0 if now is None else now, k,
-                                   window=w, method=method)
+                                   window=w, method=method, bucket_seconds=bucket_seconds)
+
+    @property
+    def correlation_config(self) -> Any:
+        """The correlation tracker's settings (``CorrelationConfig``), read-only."""
+        return self._tracker.config
+
+    def history(self, symbol: str, seconds: float = 3600.0,
+                step: float = 10.0) -> list[list[float]]:
+        """Return ``[[ts, price], ...]``: ``symbol``'s price every ``step`` s over ``seconds``.
+
+        Served from the correlation grid (previous-tick prices on a 1 s clock, kept for the
+        longest correlation window), so charts cost no extra state.
+        """
+        return self._tracker.history(symbol, seconds, step)

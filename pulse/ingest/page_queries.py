@@ -8,7 +8,6 @@ window, method, bucket), so different pages never see each other's parameters.
 
 from __future__ import annotations
 
-import dataclasses
 import time
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
@@ -16,7 +15,6 @@ from typing import Any
 
 from pulse.broadcast import dumps
 from pulse.engine import Engine
-from pulse.ingest.history import histories
 
 BUCKETS = (10, 20, 30)
 METHODS = ("grid_hy", "grid", "bucketed")
@@ -89,9 +87,10 @@ class PageQueries:
                     "base": base, "bucket": bucket, "method": method}
         if bucket:
             window = self._bucketed_window(names[0] if base is None else base, window, bucket)
-        with _bucket_seconds(engine, bucket):
-            corr = engine.correlation(names, base=base, window=window, method=method)
-            top = engine.top_correlated(base, names, TOP_K, window=window, method=method)
+        corr = engine.correlation(names, base=base, window=window, method=method,
+                                  bucket_seconds=bucket)
+        top = engine.top_correlated(base, names, TOP_K, window=window, method=method,
+                                    bucket_seconds=bucket)
         corr["top"] = top
         corr["bucket"] = bucket
         return corr
@@ -101,11 +100,8 @@ class PageQueries:
         overlap (the regime-aware 5-minute window holds only 15 buckets of 20 s), clamped
         to what the tracker keeps.
         """
-        tracker = getattr(self.engine, "_tracker", None)
-        cfg = getattr(tracker, "config", None)
+        cfg = self.engine.correlation_config
         chosen = self.engine.correlation_window(base, window)
-        if cfg is None:
-            return chosen
         need = bucket * (cfg.min_overlap + 10)
         return min(max(chosen, need), cfg.max_window - 4 * bucket)
 
@@ -115,30 +111,6 @@ class PageQueries:
         key = ("hist", tuple(names), seconds, step)
         return self._cached(key, lambda: {
             "seconds": seconds, "step": step,
-            "series": histories(self.engine, names, seconds, step),
+            "series": {name: points for name in names
+                       if (points := self.engine.history(name, seconds, step))},
         })
-
-
-class _bucket_seconds:
-    """Run a correlation query with the tracker's bucket size temporarily set to ``bucket``.
-
-    The engine takes the bucketed method's bucket size from its configuration only; the
-    tutorial's 10/20/30 s control needs it per query. The swap is synchronous (no await
-    inside), so no other query can observe it. Books are keyed by bucket size, so each
-    size keeps its own rolling sums.
-    """
-
-    def __init__(self, engine: Engine, bucket: int | None) -> None:
-        self.tracker = getattr(engine, "_tracker", None)
-        self.bucket = bucket
-        self.saved = None
-
-    def __enter__(self) -> None:
-        if self.bucket is None or self.tracker is None:
-            return
-        self.saved = self.tracker.config
-        self.tracker.config = dataclasses.replace(self.saved, bucket_seconds=float(self.bucket))
-
-    def __exit__(self, *exc: object) -> None:
-        if self.saved is not None:
-            self.tracker.config = self.saved

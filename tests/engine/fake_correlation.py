@@ -30,10 +30,11 @@ class FakeTracker:
         self.observed.append((symbol, ts, price))
 
     def matrix(self, symbols: list[str], now: float, *, window: float | None = None,
-               method: str | None = None) -> dict[str, Any]:
+               method: str | None = None,
+               bucket_seconds: float | None = None) -> dict[str, Any]:
         """Record the call and answer with an identity matrix."""
         self.calls.append(("matrix", {"symbols": symbols, "now": now, "window": window,
-                                      "method": method}))
+                                      "method": method, "bucket_seconds": bucket_seconds}))
         n = len(symbols)
         return {"symbols": symbols, "matrix": [[1.0 if i == j else None for j in range(n)]
                                                for i in range(n)],
@@ -41,8 +42,10 @@ class FakeTracker:
                 "window": window, "as_of": now}
 
     def top_k(self, base: str, symbols: list[str], now: float, k: int = 3, *,
-              window: float | None = None, method: str | None = None) -> list[dict[str, Any]]:
+              window: float | None = None, method: str | None = None,
+              bucket_seconds: float | None = None) -> list[dict[str, Any]]:
         """Record the call and answer with no pairs."""
         self.calls.append(("top_k", {"base": base, "symbols": symbols, "now": now, "k": k,
-                                     "window": window, "method": method}))
+                                     "window": window, "method": method,
+                                     "bucket_seconds": bucket_seconds}))
         return []

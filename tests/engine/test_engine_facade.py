@@ -114,12 +114,13 @@ def test_correlation_uses_the_normal_window_an_explicit_one_or_a_fixed_one():
     assert result["base"] == "A" and result["base_regime"] == "unknown"
     eng.correlation(["A", "B"], base="A", window=120, method="bucketed_10")
     assert tracker.calls[-1][1] == {"symbols": ["A", "B"], "now": T0, "window": 120.0,
-                                    "method": "bucketed_10"}
+                                    "method": "bucketed_10", "bucket_seconds": None}
     fixed = Engine(EngineConfig(corr_window_fixed=60), tracker=FakeTracker())
     assert fixed.correlation(["A"], base="A")["window"] == 60.0
     assert eng.top_correlated("A", ["A", "B"], k=1) == []
     assert tracker.calls[-1] == ("top_k", {"base": "A", "symbols": ["A", "B"], "now": T0,
-                                           "k": 1, "window": 900.0, "method": None})
+                                           "k": 1, "window": 900.0, "method": None,
+                                           "bucket_seconds": None})
 
 
 def test_correlation_lookback_shortens_when_the_base_is_in_high_vol():

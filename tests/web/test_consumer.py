@@ -487,13 +487,12 @@ def test_a_bucket_size_per_query_leaves_the_engines_configuration_unchanged():
 
 
 def test_history_is_bounded_and_empty_for_unknown_symbols():
-    from pulse.ingest.history import MAX_POINTS, history
-
     engine = warm_engine({"AAPL": "stocks"}, 1200)
-    points = history(engine, "AAPL", seconds=3600, step=1)
-    assert len(points) <= MAX_POINTS + 1
+    points = engine.history("AAPL", seconds=3600, step=1)
+    assert len(points) <= 720 + 1
     assert points[-1][0] == pytest.approx(1_700_000_000.0 + 1199)
-    assert history(engine, "NOPE") == []
+    assert all(a[0] < b[0] for a, b in itertools.pairwise(points))
+    assert engine.history("NOPE") == []
 
 
 def test_malformed_correlation_requests_are_rejected():

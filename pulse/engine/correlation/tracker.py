@@ -14,13 +14,25 @@ from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
 from pulse.engine.correlation.book import FLAT, INSUFFICIENT, OK, UNKNOWN, Book, Estimate
-from pulse.engine.correlation.config import BUCKETED, GRID, METHODS, RAW_HY, CorrelationConfig
+from pulse.engine.correlation.config import (
+    BUCKETED,
+    GRID,
+    METHODS,
+    RAW_HY,
+    CorrelationConfig,
+    steps_per_cell,
+)
 from pulse.engine.correlation.grid import SymbolGrid
 from pulse.engine.correlation.hayashi_yoshida import dedupe_times, hy_correlation
 
 _INF = math.inf
 # Slack for "window / step" landing a hair above a whole number in floating point.
 _CEIL_SLACK = 1e-9
+
+
+# Longest bucket a query may ask for: the tutorial's control offers 10/20/30 s. The grid
+# ring keeps four buckets of slack beyond the longest window, so this bounds memory too.
+MAX_BUCKET_SECONDS = 30.0
 
 
 class CorrelationTracker:
@@ -37,7 +49,8 @@ class CorrelationTracker:
         self.config = config or CorrelationConfig()
         cfg = self.config
         self._step = cfg.grid_step
-        k_max = max(cfg.step_cells(GRID), cfg.step_cells(BUCKETED))
+        k_max = max(cfg.step_cells(GRID), cfg.step_cells(BUCKETED),
+                    math.ceil(MAX_BUCKET_SECONDS / cfg.grid_step))
         # The window, the sample before it and the bucketed method's "previous bucket",
         # plus slack for symbols whose ticks run a little ahead of the query time.
         self._capacity = math.ceil(cfg.max_window / cfg.grid_step - _CEIL_SLACK) + 4 * k_max + 2
@@ -68,14 +81,16 @@ class CorrelationTracker:
             g.raw.append((ts, price))
 
     def matrix(self, symbols: Sequence[str], now: float, *, window: float | None = None,
-               method: str | None = None) -> dict[str, Any]:
+               method: str | None = None,
+               bucket_seconds: float | None = None) -> dict[str, Any]:
         """Return the JSON-ready correlation matrix of ``symbols`` over the window ending now.
 
         Every pair is reported: a number with the coverage it rests on, or None with the
         reason (``insufficient_overlap``, ``unknown_symbol``, ``flat``).
         """
         names = list(symbols)
-        method, window, book, last_cell = self._prepare(names, now, window, method)
+        method, window, book, last_cell = self._prepare(names, now, window, method,
+                                                        bucket_seconds)
         size = len(names)
         corr: list[list[float | None]] = [[None] * size for _ in range(size)]
         coverage = [[0] * size for _ in range(size)]
@@ -93,11 +108,15 @@ class CorrelationTracker:
                     corr[i][j] = corr[j][i] = value
                     coverage[i][j] = coverage[j][i] = cov
                     status[i][j] = status[j][i] = why
-        return {"symbols": names, "matrix": corr, "coverage": coverage, "status": status,
-                "method": method, "window": window, "as_of": now}
+        result = {"symbols": names, "matrix": corr, "coverage": coverage, "status": status,
+                  "method": method, "window": window, "as_of": now}
+        if book is not None and method == BUCKETED:
+            result["bucket_seconds"] = book.k * self._step
+        return result
 
     def top_k(self, base: str, symbols: Sequence[str], now: float, k: int = 3, *,
-              window: float | None = None, method: str | None = None) -> list[dict[str, Any]]:
+              window: float | None = None, method: str | None = None,
+              bucket_seconds: float | None = None) -> list[dict[str, Any]]:
         """Return up to ``k`` symbols most correlated with ``base``, highest first.
 
         The base itself and pairs without a number are left out; ties break by symbol name
@@ -106,7 +125,8 @@ class CorrelationTracker:
         if isinstance(k, bool) or not isinstance(k, int) or k < 0:
             raise ValueError(f"k: expected a non-negative integer, got {k!r}")
         others = [s for s in dict.fromkeys(symbols) if s != base]
-        method, window, book, last_cell = self._prepare([base, *others], now, window, method)
+        method, window, book, last_cell = self._prepare([base, *others], now, window, method,
+                                                        bucket_seconds)
         found: list[dict[str, Any]] = []
         g_base = self._grids.get(base)
         if g_base is None:
@@ -126,12 +146,40 @@ class CorrelationTracker:
         """Return the bytes of grid storage each symbol holds (excluding the raw-tick deque)."""
         return 16 * self._capacity
 
+    def history(self, symbol: str, seconds: float = 3600.0, step: float = 10.0,
+                max_points: int = 720) -> list[list[float]]:
+        """Return ``[[ts, price], ...]`` of ``symbol`` over the last ``seconds``, oldest first.
+
+        Points are the closes of ``step``-second cells (previous-tick price at the cell end)
+        aligned on multiples of ``step`` (so repeated requests share timestamps), followed by
+        the latest tick. ``step`` is widened so that at most ``max_points`` come back; an
+        unknown symbol gives ``[]``. Reads the grid the tracker keeps anyway: no extra state.
+        """
+        g = self._grids.get(symbol)
+        if g is None:
+            return []
+        seconds = max(1.0, float(seconds))
+        step = max(float(step), g.step, seconds / max_points)
+        k = max(1, round(step / g.step))
+        last = g.closed
+        first = max(g.oldest(), last - math.ceil(seconds / g.step) + 1)
+        cap = g.capacity
+        start = -(-first // k) * k + k - 1
+        points = [[(f + 1) * g.step, round(math.exp(g.logp[f % cap]), 10)]
+                  for f in range(start, last + 1, k)]
+        if g.price > 0 and (not points or g.ts > points[-1][0]):
+            points.append([g.ts, g.price])
+        return points
+
     def _prepare(self, symbols: Iterable[str], now: float, window: float | None,
-                 method: str | None) -> tuple[str, float, Book | None, int]:
+                 method: str | None,
+                 bucket_seconds: float | None = None) -> tuple[str, float, Book | None, int]:
         """Validate a query, close the grids of its symbols up to ``now`` and pick the book.
 
-        Return (method, effective window in seconds, book or None for ``hy``, last closed
-        grid cell).
+        ``bucket_seconds`` overrides the configured bucket of the ``bucketed`` method for
+        this query (a whole number of grid cells, at most ``MAX_BUCKET_SECONDS``); each
+        bucket size keeps its own book. Return (method, effective window in seconds, book or
+        None for ``hy``, last closed grid cell).
         """
         cfg = self.config
         if isinstance(now, bool) or not isinstance(now, int | float) or not math.isfinite(now):
@@ -155,6 +203,12 @@ class CorrelationTracker:
         if method == RAW_HY:
             return method, window, None, last_cell
         k = cfg.step_cells(method)
+        if bucket_seconds is not None and method == BUCKETED:
+            if (isinstance(bucket_seconds, bool) or not isinstance(bucket_seconds, int | float)
+                    or not 0 < bucket_seconds <= MAX_BUCKET_SECONDS):
+                raise ValueError(f"bucket_seconds: expected 0 < seconds <= "
+                                 f"{MAX_BUCKET_SECONDS:g}, got {bucket_seconds!r}")
+            k = steps_per_cell(float(bucket_seconds), self._step, "bucket_seconds")
         span = k * self._step
         cells = max(2, math.ceil(window / span - _CEIL_SLACK))
         book = self._book(method, k, cells)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import itertools
 import json
 import math
 import random
@@ -187,8 +188,37 @@ def test_memory_per_symbol_is_bounded_by_window_over_step() -> None:
     for i in range(200_000):
         tracker.observe("FAST", T0 + i * 0.01, 100.0 + (i % 7))
     g = tracker._grids["FAST"]
-    assert len(g.logp) == len(g.times) == g.capacity < 700
+    # max_window cells plus four buckets of the longest per-query bucket (30 s) of slack.
+    assert len(g.logp) == len(g.times) == g.capacity <= 600 + 4 * 30 + 4
     assert tracker.bytes_per_symbol() == 16 * g.capacity
+
+
+def test_a_query_may_choose_its_own_bucket_size() -> None:
+    tracker = CorrelationTracker(CorrelationConfig(window=900.0, min_overlap=10))
+    for i in range(1200):
+        tracker.observe("A", T0 + i, 100.0 + (i % 13))
+        tracker.observe("B", T0 + i + 0.5, 50.0 + (i % 13))
+    now = T0 + 1200
+    for bucket in (10, 20, 30):
+        out = tracker.matrix(["A", "B"], now, method="bucketed", bucket_seconds=bucket)
+        assert out["bucket_seconds"] == bucket
+        assert out["coverage"][0][1] <= 900 // bucket
+    assert tracker.config.bucket_seconds == 10.0  # the configuration itself is untouched
+    for bad in (0, -10, 31, 2.5, True, "20"):
+        with pytest.raises(ValueError, match="bucket_seconds"):
+            tracker.matrix(["A", "B"], now, method="bucketed", bucket_seconds=bad)
+
+
+def test_history_samples_the_grid_oldest_first_and_bounds_the_points() -> None:
+    tracker = CorrelationTracker(CorrelationConfig())
+    for i in range(3000):
+        tracker.observe("A", T0 + i * 0.5, 100.0 + i * 0.01)
+    points = tracker.history("A", seconds=600, step=10)
+    assert 59 <= len(points) <= 62
+    assert all(b[0] - a[0] == 10 for a, b in itertools.pairwise(points[:-1]))
+    assert points[-1] == [T0 + 2999 * 0.5, 100.0 + 2999 * 0.01]
+    assert len(tracker.history("A", seconds=3600, step=1, max_points=100)) <= 101
+    assert tracker.history("NOPE") == []
 
 
 def test_importing_the_package_does_not_pull_in_django() -> None:
