@@ -181,11 +181,14 @@ def test_the_dashboard_fits_a_phone_screen(pulse_server, browser):
 def test_event_history_page_lists_events_and_exports_csv(pulse_server, browser):
     page = login(browser, pulse_server, "alice")
     response = page.goto(pulse_server.base + "/events/")
-    if response.status == 404:
-        pytest.skip("event history page not available yet")
     assert response.status == 200
     rows = page.query_selector_all("table tbody tr")
     assert rows, "the simulator with tiny thresholds has fired events by now"
+    page.click("table tbody tr a")
+    page.wait_for_url("**/events/*/")
+    assert page.query_selector("table") is not None  # the explanation table
+    screenshot(page, "event-detail")
+    page.goto(pulse_server.base + "/events/")
     screenshot(page, "events")
     csv = page.request.get(pulse_server.base + "/events/export.csv")
     assert csv.status == 200 and "text/csv" in csv.headers["content-type"]
