@@ -6,12 +6,13 @@ their routes in their own modules.
 
 from django.urls import include, path
 
-from pulse import health, views
+from pulse import health, metrics_views, views
 
 urlpatterns = [
     path("", views.dashboard, name="dashboard"),
     path("health/", health.health, name="health"),
     path("healthz", health.healthz, name="healthz"),
+    path("metrics", metrics_views.metrics, name="metrics"),
     path("", include("pulse.live_urls")),
     path("", include("pulse.library_urls")),
 ]

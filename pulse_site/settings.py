@@ -152,6 +152,9 @@ LOGGING = {
 PULSE_ENGINE: dict[str, object] = {}
 PULSE_FLUSH_INTERVAL = env_float("PULSE_FLUSH_INTERVAL", 0.25, minimum=0.05)
 PULSE_CORR_INTERVAL = env_float("PULSE_CORR_INTERVAL", 2.0, minimum=0.5)
+# /metrics of web processes: open to these networks (or to everyone if PULSE_METRICS_PUBLIC).
+PULSE_METRICS_PUBLIC = env_bool("PULSE_METRICS_PUBLIC", False)
+PULSE_METRICS_ALLOW = env_list("PULSE_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
 PULSE_FEED_OPTIONS = {
     "eodhd": {
         "api_key": env_str("EODHD_API_KEY"),

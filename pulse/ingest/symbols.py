@@ -1,6 +1,13 @@
-"""Which symbols ingest follows: the ``--symbols`` option, else every watchlist's symbols."""
+"""Which symbols ingest follows: the ``--symbols`` option, else every watchlist's symbols.
+
+With ``--shard i/n`` each ingest process keeps only its share of that list.
+"""
 
 from __future__ import annotations
+
+import zlib
+from collections.abc import Awaitable, Callable, Iterable
+from typing import NamedTuple
 
 from channels.db import database_sync_to_async
 
@@ -30,3 +37,47 @@ def watchlist_symbols() -> list[SymbolRef]:
 
 
 async_watchlist_symbols = database_sync_to_async(watchlist_symbols)
+
+
+class Shard(NamedTuple):
+    """One ingest process's share of the symbols: shard ``index`` of ``count`` (0-based)."""
+
+    index: int
+    count: int
+
+    @classmethod
+    def parse(cls, text: str) -> Shard:
+        """Parse ``i/n`` (``0 <= i < n``); raise ValueError with a readable message."""
+        index, sep, count = text.strip().partition("/")
+        if not sep or not index.strip().isdigit() or not count.strip().isdigit():
+            raise ValueError(f"expected i/n such as 0/2, got {text!r}")
+        shard = cls(int(index), int(count))
+        if shard.count < 1 or shard.index >= shard.count:
+            raise ValueError(f"need 0 <= i < n, got {text!r}")
+        return shard
+
+    def owns(self, ref: SymbolRef) -> bool:
+        """Return True if this shard follows ``ref``.
+
+        CRC-32 of ``class:SYMBOL`` is stable across processes, machines and Python versions
+        (unlike ``hash()``, which is salted per process), so every shard agrees on the split.
+        """
+        key = f"{ref.asset}:{ref.symbol}".encode()
+        return zlib.crc32(key) % self.count == self.index
+
+    def select(self, refs: Iterable[SymbolRef]) -> list[SymbolRef]:
+        """Return the symbols of ``refs`` this shard follows, in their original order."""
+        return [ref for ref in refs if self.owns(ref)]
+
+
+def sharded(
+    source: Callable[[], Awaitable[list[SymbolRef]]], shard: Shard | None
+) -> Callable[[], Awaitable[list[SymbolRef]]]:
+    """Return ``source`` restricted to ``shard`` (``source`` itself when not sharded)."""
+    if shard is None or shard.count == 1:
+        return source
+
+    async def shard_source() -> list[SymbolRef]:
+        return shard.select(await source())
+
+    return shard_source

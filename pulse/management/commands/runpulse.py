@@ -18,11 +18,13 @@ from pulse.feeds.base import Feed, FeedConfigError, TickQueue
 from pulse.feeds.registry import FEEDS, feed_class
 from pulse.ingest import status_store
 from pulse.ingest import symbols as symbol_source
+from pulse.ingest.collector import ingest_registry
 from pulse.ingest.event_store import EventStore
 from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
 from pulse.ingest.summary import build_summary, write_summary
+from pulse.metrics import start_metrics_server
 
 
 class Command(BaseCommand):
@@ -71,6 +73,15 @@ class Command(BaseCommand):
             help="Bound of the queue between feeds and engine; ticks beyond it are dropped "
             "and counted (default 100000).",
         )
+        parser.add_argument(
+            "--shard", metavar="I/N",
+            help="Follow only shard I of N (0 <= I < N) of the symbols, split by a stable hash "
+            "of CLASS:SYMBOL; run one process per shard (scaled mode, REDIS_URL).",
+        )
+        parser.add_argument(
+            "--metrics", metavar="HOST:PORT",
+            help="Serve this process's Prometheus metrics at http://HOST:PORT/metrics.",
+        )
         add_engine_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -91,6 +102,18 @@ class Command(BaseCommand):
                 serve = parse_hostport(options["serve"])
             except ValueError as exc:
                 raise CommandError(f"--serve: {exc}") from None
+        metrics = None
+        if options["metrics"]:
+            try:
+                metrics = parse_hostport(options["metrics"])
+            except ValueError as exc:
+                raise CommandError(f"--metrics: {exc}") from None
+        shard = None
+        if options["shard"]:
+            try:
+                shard = symbol_source.Shard.parse(options["shard"])
+            except ValueError as exc:
+                raise CommandError(f"--shard: {exc}") from None
         fixed_symbols = None
         if options["symbols"]:
             try:
@@ -108,6 +131,7 @@ class Command(BaseCommand):
                 return refs
         else:
             source = symbol_source.async_watchlist_symbols
+        source = symbol_source.sharded(source, shard)
         layer = get_channel_layer()
         instance = status_store.default_instance()
         pipeline = PulsePipeline(
@@ -130,6 +154,13 @@ class Command(BaseCommand):
             for sig in (signal.SIGINT, signal.SIGTERM):
                 loop.add_signal_handler(sig, pipeline.stop)
             control = (layer, CONTROL_GROUP) if layer is not None else None
+            server = None
+            if metrics is not None:
+                try:
+                    server = await start_metrics_server(*metrics, ingest_registry(pipeline))
+                except OSError as exc:
+                    raise CommandError(f"--metrics: cannot listen on {options['metrics']}: "
+                                       f"{exc.strerror or exc}") from None
             try:
                 await pipeline.run(
                     duration=options["duration"],
@@ -137,6 +168,8 @@ class Command(BaseCommand):
                     finite_feeds="replay" in feeds_wanted,
                 )
             finally:
+                if server is not None:
+                    server.close()
                 with contextlib.suppress(Exception):
                     await status_store.remove_status(instance)
 

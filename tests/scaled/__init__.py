@@ -1,0 +1,1 @@
+"""Scaled mode: ingest, daphne, Redis and PostgreSQL as separate processes."""
