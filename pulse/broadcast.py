@@ -43,6 +43,8 @@ HEALTH = "pulse.health"
 CORRELATION = "pulse.correlation"
 HISTORY = "pulse.history"
 REQUEST_SNAPSHOT = "pulse.request_snapshot"
+# To a user's group when one of their watchlists changes (sockets re-read it at once).
+WATCHLIST_CHANGED = "watchlist.changed"
 REQUEST_CORRELATION = "pulse.request_correlation"
 REQUEST_HISTORY = "pulse.request_history"
 

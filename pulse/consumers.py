@@ -31,6 +31,7 @@ logger = logging.getLogger(__name__)
 
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
+CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the page reconnects with backoff
 CLOSE_NOT_FOUND = 4404
 CLOSE_TOO_SLOW = 4408
 BUCKETS = (10, 20, 30)
@@ -40,8 +41,11 @@ MAX_REQUEST_BYTES = 4096
 class PulseConsumer(AsyncWebsocketConsumer):
     """Relay snapshots, events, health and correlation to one logged-in page."""
 
-    # Seconds between re-reads of the watchlist and refreshes of this page's correlation.
+    # Seconds between refreshes of this page's correlation (answered by ingest, no database).
     refresh_interval = 3.0
+    # Watchlist edits are pushed (``watchlist.changed``); this slow re-read only repairs a
+    # notification lost while the channel layer was down.
+    reread_interval = 60.0
     # Shortest interval between two history requests of one socket (they are heavier).
     history_min_interval = 2.0
     # Builds each socket's flow-control window (tests narrow its limits).
@@ -91,9 +95,15 @@ class PulseConsumer(AsyncWebsocketConsumer):
                 return
         self.symbols = None if symbols is None else frozenset(symbols)
         self._set_correlation(self._query_param("base"), self._query_param("bucket"))
-        self.groups_joined = [broadcast.PULSE_GROUP, broadcast.user_group(user.pk)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
+        groups = [broadcast.PULSE_GROUP, broadcast.user_group(user.pk)]
+        try:
+            for group in groups:
+                await self.channel_layer.group_add(group, self.channel_name)
+                self.groups_joined.append(group)
+        except Exception as exc:  # e.g. Redis restarting: the page retries with backoff
+            logger.warning("could not join groups for %s: %s", self.channel_name, exc)
+            await self.close(code=CLOSE_TRY_AGAIN)
+            return
         await self._send("hello", broadcast.hello_text(user.get_username(), self.watchlist,
                                                        symbols))
         await self._request_snapshot()
@@ -196,6 +206,10 @@ class PulseConsumer(AsyncWebsocketConsumer):
             text = broadcast.dumps(data)
         await self._send("history", broadcast.history_text(text))
 
+    async def watchlist_changed(self, message: dict[str, Any]) -> None:
+        """Re-read the watchlist now: its owner changed one of their lists."""
+        await self._reread_watchlist()
+
     async def user_logout(self, message: dict[str, Any]) -> None:
         """Close this socket: its user logged out."""
         await self.close(code=CLOSE_UNAUTHENTICATED)
@@ -218,19 +232,26 @@ class PulseConsumer(AsyncWebsocketConsumer):
         WS_MESSAGES.labels(kind).inc()
 
     async def _refresh_loop(self) -> None:
-        """Re-read the watchlist and refresh this page's correlation every few seconds."""
+        """Refresh this page's correlation every few seconds; re-read the list now and then."""
+        loop = asyncio.get_running_loop()
+        last_read = loop.time()
         while True:
             await asyncio.sleep(self.refresh_interval)
             try:
-                await self._refresh()
+                if self.symbol_mode:
+                    continue
+                if loop.time() - last_read >= self.reread_interval:
+                    last_read = loop.time()
+                    await self._reread_watchlist()
+                await self._request_correlation()
             except asyncio.CancelledError:
                 raise
             except Exception:
                 logger.exception("refresh of %s failed", self.channel_name)
 
-    async def _refresh(self) -> None:
-        """Apply watchlist edits made while the page is open; ask for fresh correlation."""
-        if self.symbol_mode:
+    async def _reread_watchlist(self) -> None:
+        """Apply watchlist edits made while the page is open."""
+        if self.symbol_mode or self.closing:
             return
         found, watchlist, symbols = await self._load_watchlist(self.user, self.watchlist_param)
         if not found:
@@ -241,7 +262,7 @@ class PulseConsumer(AsyncWebsocketConsumer):
             self.symbols, self.watchlist = new, watchlist
             await self._send("watchlist", broadcast.watchlist_text(watchlist, symbols))
             await self._request_snapshot()
-        await self._request_correlation()
+            await self._request_correlation()
 
     async def _note_seq(self, message: dict[str, Any]) -> None:
         """Ask for a full snapshot when the publisher's sequence shows a lost message.

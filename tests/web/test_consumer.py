@@ -304,8 +304,11 @@ async def test_bad_history_and_correlation_requests_are_ignored(alice):
         await comm.disconnect()
 
 
-async def test_a_watchlist_edited_while_the_page_is_open_is_applied_live(alice, monkeypatch):
-    monkeypatch.setattr(PulseConsumer, "refresh_interval", 0.1)
+async def test_a_watchlist_edited_while_the_page_is_open_is_applied_live(alice, bob):
+    # Pushed by the save signal: the periodic re-read (every 60 s) cannot be what delivers it.
+    bobs = await make_watchlist(bob, "Bob's", [("crypto", "ETH-USD")])
+    bob_comm = communicator(await session_cookie(bob))
+    await connected(bob_comm)
     watchlist = await make_watchlist(alice, "Tech", [("stocks", "AAPL")])
     comm = communicator(await session_cookie(alice))
     await connected(comm)
@@ -322,6 +325,24 @@ async def test_a_watchlist_edited_while_the_page_is_open_is_applied_live(alice, 
         {"MSFT": {"symbol": "MSFT", "last": 400.0}}, 1.0, full=False)
     snapshot = await receive_type(comm, "snapshot")
     assert [row["symbol"] for row in snapshot["rows"]] == ["MSFT"]
+    await comm.disconnect()
+    # alice's edit told only alice's sockets; bob's page heard nothing about it.
+    assert await bob_comm.receive_nothing(timeout=0.3)
+    assert bobs.owner_id == bob.pk
+    await bob_comm.disconnect()
+
+
+async def test_a_change_that_sends_no_signal_is_picked_up_by_the_slow_reread(alice,
+                                                                           monkeypatch):
+    monkeypatch.setattr(PulseConsumer, "refresh_interval", 0.05)
+    monkeypatch.setattr(PulseConsumer, "reread_interval", 0.1)
+    watchlist = await make_watchlist(alice, "Tech", [("stocks", "AAPL")])
+    comm = communicator(await session_cookie(alice))
+    await connected(comm)
+    await database_sync_to_async(
+        Watchlist.objects.filter(pk=watchlist.pk).update)(name="Renamed")  # no signal
+    message = await receive_type(comm, "watchlist")
+    assert message["watchlist"]["name"] == "Renamed"
     await comm.disconnect()
 
 
@@ -535,3 +556,17 @@ async def test_only_the_shard_that_follows_the_base_symbol_answers_a_correlation
     await stocks.answer_request({"type": "pulse.request_history", "reply_to": "page-3",
                                  "symbols": ["AAPL"], "seconds": -5, "step": 1})
     assert len(stocks.publisher.replies) == 1  # malformed requests get no reply
+
+
+async def test_a_channel_layer_failure_on_connect_closes_with_try_again(alice, monkeypatch):
+    layer = get_channel_layer()
+
+    async def broken_group_add(group, channel):
+        raise ConnectionError("redis restarting")
+
+    monkeypatch.setattr(layer, "group_add", broken_group_add)
+    comm = communicator(await session_cookie(alice))
+    ok, _ = await comm.connect()
+    assert ok
+    assert (await comm.receive_output())["code"] == 1013  # the page retries with backoff
+    await comm.disconnect()
