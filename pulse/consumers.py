@@ -42,7 +42,9 @@ class PulseConsumer(AsyncWebsocketConsumer):
     """Relay snapshots, events, health and correlation to one logged-in page."""
 
     # Seconds between refreshes of this page's correlation (answered by ingest, no database).
-    refresh_interval = 3.0
+    # A 5-15 minute correlation barely moves in a few seconds; each refresh is a request and
+    # a reply per page, which adds up with a thousand pages.
+    refresh_interval = 10.0
     # Watchlist edits are pushed (``watchlist.changed``); this slow re-read only repairs a
     # notification lost while the channel layer was down.
     reread_interval = 60.0

@@ -69,10 +69,12 @@ def test_database_and_redis_urls_select_postgresql_and_channels_redis():
         {"DATABASE_URL": "postgres://postgres@127.0.0.1:5432/test",
          "REDIS_URL": "redis://127.0.0.1:6379/1"},
         "[s.DATABASES['default']['ENGINE'], s.DATABASES['default']['NAME'], "
-        "s.CHANNEL_LAYERS['default']['BACKEND'], s.CHANNEL_LAYERS['default']['CONFIG']]",
+        "s.CHANNEL_LAYERS['default']['BACKEND'], s.CHANNEL_LAYERS['default']['CONFIG'],"
+        " s.PULSE_FLUSH_INTERVAL]",
     )
     assert out.returncode == 0, out.stderr
-    engine, name, backend, config = json.loads(out.stdout)
+    engine, name, backend, config, flush = json.loads(out.stdout)
+    assert flush == 1.0  # scaled mode: fewer, larger snapshot messages per page
     assert engine == "django.db.backends.postgresql" and name == "test"
     assert backend == "channels_redis.pubsub.RedisPubSubChannelLayer"
     assert config["hosts"][0]["address"] == "redis://127.0.0.1:6379/1"

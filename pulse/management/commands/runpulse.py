@@ -142,6 +142,7 @@ class Command(BaseCommand):
             store=EventStore(),
             flush_interval=settings.PULSE_FLUSH_INTERVAL,
             corr_interval=settings.PULSE_CORR_INTERVAL,
+            health_interval=settings.PULSE_HEALTH_INTERVAL,
             corr_window=options["corr_window"],
             corr_method=options["corr_method"],
             symbol_source=source,
