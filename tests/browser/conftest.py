@@ -66,15 +66,6 @@ class LiveServer:
         assert done.returncode == 0, done.stderr
         return done.stdout
 
-    def add_to_watchlist(self, username: str, asset: str, symbol: str) -> None:
-        """Append ``symbol`` to ``username``'s default watchlist (as the admin would)."""
-        self.shell(
-            "from pulse.models import Instrument, Watchlist, WatchlistItem\n"
-            f"w = Watchlist.objects.get(owner__username={username!r}, is_default=True)\n"
-            f"i, _ = Instrument.objects.get_or_create(asset_class={asset!r}, symbol={symbol!r})\n"
-            "WatchlistItem.objects.create(watchlist=w, instrument=i, position=w.items.count())\n"
-        )
-
     def watchlist_id(self, username: str) -> int:
         out = self.shell(
             "import json; from pulse.models import Watchlist\n"

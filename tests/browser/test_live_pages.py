@@ -76,8 +76,18 @@ def test_a_symbol_added_to_the_watchlist_appears_live(pulse_server, browser):
     page.wait_for_function("document.querySelectorAll('#pulse-rows tr').length >= 5",
                            timeout=15_000)
     page.evaluate("window.__noReload = true")
-    pulse_server.add_to_watchlist("alice", "crypto", "SOL-USD")
-    page.wait_for_selector("#pulse-rows tr[data-symbol='SOL-USD']", timeout=20_000)
+    # Add the symbol the way a user does, from another window: the save notifies every
+    # socket of the user, and the dashboard must show the new row without a reload.
+    editor = login(browser, pulse_server, "alice")
+    editor.goto(pulse_server.base + "/watchlists/")
+    editor.click("table tbody tr:has(.badge-on) td:first-child a")  # the active list
+    editor.fill("#add-symbol input[name=symbol]", "SOL-USD")
+    editor.select_option("#add-symbol select[name=asset_class]", "crypto")
+    editor.click("#add-symbol button[type=submit]")
+    editor.wait_for_load_state()
+    assert "SOL-USD" in editor.text_content("main")
+    editor.close()
+    page.wait_for_selector("#pulse-rows tr[data-symbol='SOL-USD']", timeout=10_000)
     assert page.evaluate("window.__noReload") is True
     last = page.text_content("#pulse-rows tr[data-symbol='SOL-USD'] td.last")
     assert float(last) > 0
