@@ -1,6 +1,7 @@
-"""Drive the engine over recorded files: the core of ``manage.py replay`` and its benchmark.
+"""Drive the engine over recorded files (or any tick source, such as the database recording
+of ``replay --from-db``): the core of ``manage.py replay`` and its benchmark.
 
-No Django, no event loop: a tight loop over merged readers, with the correlation matrix
+No Django here, no event loop: a tight loop over merged readers, with the correlation matrix
 recomputed every ``corr_every`` seconds of event time (not wall time, so results do not
 depend on how fast the machine is). With a ``speed`` factor the loop sleeps to pace event
 time at that multiple of real time.
@@ -9,7 +10,7 @@ time at that multiple of real time.
 from __future__ import annotations
 
 import time
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -21,7 +22,10 @@ from pulse.ingest.summary import build_summary
 
 
 class ReplayRun:
-    """One replay of ``paths`` through ``engine``; call :meth:`run`, then :meth:`summary`."""
+    """One replay of ``paths`` through ``engine``; call :meth:`run`, then :meth:`summary`.
+
+    ``source`` replaces the files: a callable returning the ticks in event-time order.
+    """
 
     def __init__(
         self,
@@ -35,8 +39,9 @@ class ReplayRun:
         corr_window: float | None = None,
         corr_method: str | None = None,
         progress: Any = None,
+        source: Callable[[], Iterator[Tick]] | None = None,
     ) -> None:
-        if fmt not in ("ticks", "binance"):
+        if fmt not in ("ticks", "binance", "recording"):
             raise ValueError(f"unknown format {fmt!r}")
         self.engine = engine
         self.paths = list(paths)
@@ -47,6 +52,7 @@ class ReplayRun:
         self.corr_window = corr_window
         self.corr_method = corr_method
         self.progress = progress
+        self.source = source
         self.counters = FeedCounters()
         self.ticks = 0
         self.emitted = 0
@@ -56,6 +62,8 @@ class ReplayRun:
         self._corr_order: list[str] = []
 
     def _ticks(self) -> Iterator[Tick]:
+        if self.source is not None:
+            return self.source()
         reader = read_binance if self.fmt == "binance" else read_ticks
         sources = [reader(path, self.counters) for path in self.paths]
         return sources[0] if len(sources) == 1 else merge_by_time(sources)

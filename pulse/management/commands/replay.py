@@ -1,4 +1,8 @@
-"""``replay``: run the pulse engine over recorded ticks, without the web (also the benchmark)."""
+"""``replay``: run the pulse engine over recorded ticks, without the web (also the benchmark).
+
+Ticks come from files, or with ``--from-db --since 1h`` from the database recording that
+``runpulse`` keeps for warm starts (``pulse.durable``).
+"""
 
 from __future__ import annotations
 
@@ -8,6 +12,9 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pulse.durable.durations import parse_duration
+from pulse.durable.recording_store import newest_start
+from pulse.durable.warm_start import recorded_ticks
 from pulse.engine import Engine, EngineConfig
 from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.progress import Progress, count_lines
@@ -34,7 +41,20 @@ class Command(BaseCommand):
     )
 
     def add_arguments(self, parser: CommandParser) -> None:
-        parser.add_argument("files", nargs="+", metavar="FILE", help="Recordings (.gz accepted).")
+        parser.add_argument("files", nargs="*", metavar="FILE", help="Recordings (.gz accepted).")
+        parser.add_argument(
+            "--from-db", action="store_true",
+            help="Replay the database recording instead of files (see --since).",
+        )
+        parser.add_argument(
+            "--since", default="1h", metavar="DURATION",
+            help="With --from-db: how far back from the end of the recording, e.g. 1h, 90m, "
+            "2h30m (default 1h).",
+        )
+        parser.add_argument(
+            "--symbols", default="", metavar="A,B",
+            help="With --from-db: only these symbols (comma-separated; default all).",
+        )
         parser.add_argument(
             "--format", choices=["ticks", "binance"], default="ticks",
             help="ticks: NDJSON {symbol, asset, ts, price[, bid, ask, size]}; binance: the "
@@ -65,28 +85,32 @@ class Command(BaseCommand):
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         paths = [Path(name) for name in options["files"]]
+        if options["from_db"] == bool(paths):
+            raise CommandError("give recording files, or --from-db (not both)")
         for path in paths:
             if not path.is_file():
                 raise CommandError(f"no such file: {path}")
+        source = self._db_source(options) if options["from_db"] else None
         if options["corr_every"] <= 0:
             raise CommandError("--corr-every must be positive")
         if options["corr_symbols"] < 1:
             raise CommandError("--corr-symbols must be at least 1")
         engine = Engine(engine_config(options, EngineConfig))
         progress = None
-        if not options["no_progress"] and sys.stderr.isatty():
+        if not options["no_progress"] and sys.stderr.isatty() and paths:
             needle = b'@trade"' if options["format"] == "binance" else b"\n"
             progress = Progress(count_lines(paths, needle), sys.stderr)
         run = ReplayRun(
             engine,
             paths,
-            fmt=options["format"],
+            fmt="recording" if source is not None else options["format"],
             speed=speed,
             corr_every=options["corr_every"],
             corr_symbols=options["corr_symbols"],
             corr_window=options["corr_window"],
             corr_method=options["corr_method"],
             progress=progress,
+            source=source,
         )
         try:
             run.run()
@@ -106,3 +130,20 @@ class Command(BaseCommand):
             f"correlation refreshes: {summary['correlation_refreshes']}\n"
             f"engine state per symbol: {summary['bytes_per_symbol']:,} bytes"
         )
+
+    def _db_source(self, options: dict[str, Any]) -> Any:
+        """Return the tick source of ``--from-db``: the recording's last ``--since``."""
+        try:
+            span = parse_duration(options["since"])
+        except ValueError as exc:
+            raise CommandError(f"--since: {exc}") from None
+        end = newest_start()
+        if end is None:
+            raise CommandError("the database holds no recording (is runpulse recording?)")
+        # Relative to the end of the recording, not the wall clock, so an old recording
+        # (or one from a stopped system) replays its own last hour.
+        since = end + 60.0 - span
+        symbols = [s.strip() for s in options["symbols"].split(",") if s.strip()] or None
+        self.stderr.write(f"replaying the recording from {since:.0f} (epoch s), "
+                          f"{span:g} s up to its end")
+        return lambda: recorded_ticks(since, None, symbols)

@@ -1,0 +1,1 @@
+"""Per-user alert rules: matching events, throttling, webhook delivery and its log."""

@@ -1,0 +1,63 @@
+"""Firing decisions over time: cooldown per (rule, symbol), once-mode and the rate limit.
+
+State lives in memory in the ingest process (a restart forgets cooldowns; once-mode
+disarming and throttling flags are also written to the rule row by the router).
+"""
+
+from __future__ import annotations
+
+from collections import deque
+from typing import Any
+
+from pulse.alerts.matching import ONCE, RuleSpec
+
+FIRE = "fire"
+COOLDOWN = "cooldown"
+THROTTLED = "throttled"
+DISARMED = "disarmed"
+
+
+class FiringState:
+    """Decide whether a matching event fires its rule now."""
+
+    def __init__(self) -> None:
+        # (rule id, symbol) -> event time of the last fire, for "every time with cooldown".
+        self.last_fire: dict[tuple[int, str], float] = {}
+        # rule id -> wall times of recent fires, at most max_per_minute kept.
+        self.recent: dict[int, deque[float]] = {}
+        # Once-mode rules fired in this process before the database row says so.
+        self.disarmed: set[int] = set()
+
+    def decide(self, spec: RuleSpec, event: dict[str, Any], now: float) -> str:
+        """Return FIRE, COOLDOWN, DISARMED or THROTTLED for a matching ``event`` at wall
+        time ``now``, and record a fire.
+        """
+        if spec.mode == ONCE and spec.id in self.disarmed:
+            return DISARMED
+        key = (spec.id, str(event.get("symbol")))
+        ts = float(event.get("ts") or 0.0)
+        last = self.last_fire.get(key)
+        if spec.mode != ONCE and last is not None and ts - last < spec.cooldown:
+            return COOLDOWN
+        recent = self.recent.setdefault(spec.id, deque())
+        while recent and now - recent[0] >= 60.0:
+            recent.popleft()
+        if len(recent) >= spec.max_per_minute:
+            return THROTTLED
+        recent.append(now)
+        self.last_fire[key] = ts
+        if spec.mode == ONCE:
+            self.disarmed.add(spec.id)
+        return FIRE
+
+    def copy(self) -> FiringState:
+        """Return an independent copy (restored when a transaction fails)."""
+        other = FiringState()
+        other.last_fire = dict(self.last_fire)
+        other.recent = {k: deque(v) for k, v in self.recent.items()}
+        other.disarmed = set(self.disarmed)
+        return other
+
+    def rearmed(self, rule_id: int) -> None:
+        """Forget that a once-mode rule fired (the user re-armed it)."""
+        self.disarmed.discard(rule_id)

@@ -1,0 +1,107 @@
+"""Alert pages: rules (list, create, edit, pause/resume/re-arm, delete), webhook
+endpoints, and the delivery log.
+
+Every object is looked up among the requesting user's own first, so another user's id is
+a 404 whatever the method. Writes are POST forms with CSRF (post/redirect/get).
+"""
+
+from __future__ import annotations
+
+import time
+
+from django.contrib import messages
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.views.decorators.http import require_GET, require_http_methods, require_POST
+
+from pulse.alerts.delivery_store import retry_now
+from pulse.alerts.forms import AlertRuleForm, WebhookEndpointForm
+from pulse.models import AlertDelivery, AlertRule, WebhookEndpoint
+
+
+@require_GET
+def alert_index(request: HttpRequest) -> HttpResponse:
+    """List the user's rules and webhook endpoints."""
+    rules = AlertRule.objects.filter(owner=request.user).select_related("watchlist")
+    endpoints = WebhookEndpoint.objects.filter(owner=request.user)
+    return render(request, "pulse/alerts/index.html", {"rules": rules, "endpoints": endpoints})
+
+
+@require_http_methods(["GET", "POST"])
+def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create a rule (no ``pk``) or edit one of the user's rules."""
+    rule = None if pk is None else get_object_or_404(AlertRule, pk=pk, owner=request.user)
+    form = AlertRuleForm(request.POST or None, instance=rule, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Rule “{saved.name}” saved.")
+        return redirect("alerts")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "pulse/alerts/rule_form.html", {"form": form, "rule": rule},
+                  status=status)
+
+
+@require_POST
+def rule_action(request: HttpRequest, pk: int) -> HttpResponse:
+    """Pause, resume, re-arm or delete one of the user's rules."""
+    rule = get_object_or_404(AlertRule, pk=pk, owner=request.user)
+    action = request.POST.get("action")
+    if action == "delete":
+        rule.delete()
+        messages.success(request, f"Rule “{rule.name}” deleted.")
+        return redirect("alerts")
+    changes = {"pause": {"paused": True}, "resume": {"paused": False},
+               "rearm": {"armed": True}}.get(action or "")
+    if changes is None:
+        return HttpResponse("unknown action", status=400)
+    AlertRule.objects.filter(pk=rule.pk).update(**changes)
+    messages.success(request, f"Rule “{rule.name}”: {action} done.")
+    return redirect("alerts")
+
+
+@require_http_methods(["GET", "POST"])
+def endpoint_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Create a webhook endpoint (no ``pk``) or edit one of the user's."""
+    endpoint = (None if pk is None
+                else get_object_or_404(WebhookEndpoint, pk=pk, owner=request.user))
+    form = WebhookEndpointForm(request.POST or None, instance=endpoint, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"Endpoint “{saved.name}” saved.")
+        return redirect("alerts")
+    status = 400 if request.method == "POST" else 200
+    return render(request, "pulse/alerts/endpoint_form.html",
+                  {"form": form, "endpoint": endpoint}, status=status)
+
+
+@require_POST
+def endpoint_delete(request: HttpRequest, pk: int) -> HttpResponse:
+    """Delete one of the user's endpoints (its delivery log goes with it)."""
+    endpoint = get_object_or_404(WebhookEndpoint, pk=pk, owner=request.user)
+    endpoint.delete()
+    messages.success(request, f"Endpoint “{endpoint.name}” deleted.")
+    return redirect("alerts")
+
+
+@require_GET
+def delivery_log(request: HttpRequest) -> HttpResponse:
+    """Show the user's deliveries, newest first, optionally filtered by state."""
+    rows = AlertDelivery.objects.filter(owner=request.user).select_related("rule", "endpoint")
+    state = request.GET.get("state", "")
+    if state in AlertDelivery.State.values:
+        rows = rows.filter(state=state)
+    page = Paginator(rows, 50).get_page(request.GET.get("page"))
+    return render(request, "pulse/alerts/deliveries.html",
+                  {"page": page, "state": state, "states": AlertDelivery.State.choices})
+
+
+@require_POST
+def delivery_retry(request: HttpRequest, pk: int) -> HttpResponse:
+    """Queue one of the user's failed deliveries again."""
+    delivery = get_object_or_404(AlertDelivery, pk=pk, owner=request.user)
+    if retry_now(delivery.pk, request.user.pk, time.time()):
+        messages.success(request, "Delivery queued again.")
+    else:
+        messages.error(request, "Only failed webhook deliveries can be retried.")
+    return redirect("alert_deliveries")
