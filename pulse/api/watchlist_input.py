@@ -1,0 +1,64 @@
+"""Validate REST watchlist bodies: a name unique per owner, a list of symbols to resolve."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from pulse.feeds.base import SymbolRef
+from pulse.library.forms import WatchlistNameForm
+from pulse.models import Instrument, Watchlist
+
+MAX_SYMBOLS = 200
+
+
+def clean_name(value: Any, owner: Any, instance: Watchlist | None) -> tuple[str | None, Any]:
+    """Return ``(name, None)`` or ``(None, errors)`` using the watchlist pages' form."""
+    form = WatchlistNameForm({"name": value if isinstance(value, str) else ""}, owner=owner,
+                             instance=instance)
+    if not form.is_valid():
+        return None, [str(m) for m in form.errors["name"]]
+    return form.cleaned_data["name"], None
+
+
+def resolve_symbols(values: Any) -> tuple[list[Instrument] | None, Any]:
+    """Resolve ``["AAPL", "crypto:BTC-USD", ...]`` to instruments (unsaved if new).
+
+    A bare symbol must name one known active instrument; ``class:SYMBOL`` may name a new
+    one (ingest picks it up), as on the watchlist pages. Returns ``(instruments, None)`` or
+    ``(None, errors)``.
+    """
+    if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
+        return None, "symbols must be a list of strings"
+    if len(values) > MAX_SYMBOLS:
+        return None, f"at most {MAX_SYMBOLS} symbols"
+    found: list[Instrument] = []
+    errors: dict[str, str] = {}
+    for text in values:
+        try:
+            instrument = _resolve(text)
+        except ValueError as exc:
+            errors[text] = str(exc)
+            continue
+        if any(i.asset_class == instrument.asset_class and i.symbol == instrument.symbol
+               for i in found):
+            errors[text] = "listed twice"
+            continue
+        found.append(instrument)
+    return (None, errors) if errors else (found, None)
+
+
+def _resolve(text: str) -> Instrument:
+    if ":" in text:
+        ref = SymbolRef.parse(text)
+        instrument = Instrument.objects.filter(asset_class=ref.asset, symbol=ref.symbol).first()
+        if instrument is None:
+            return Instrument(asset_class=ref.asset, symbol=ref.symbol)
+        if not instrument.active:
+            raise ValueError("deactivated by an administrator")
+        return instrument
+    matches = list(Instrument.objects.filter(symbol=text.strip().upper(), active=True)[:2])
+    if not matches:
+        raise ValueError("unknown symbol: prefix it with its asset class (crypto:SOL-USD)")
+    if len(matches) > 1:
+        raise ValueError("in several asset classes: prefix it (stocks:X or crypto:X)")
+    return matches[0]
