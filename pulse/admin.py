@@ -17,6 +17,8 @@ from django.db import transaction
 from django.db.models import Count, QuerySet
 from django.http import HttpRequest
 
+import pulse.alerts.admin  # registers alert rules, endpoints and deliveries
+import pulse.api.admin  # noqa: F401  (registers API tokens)
 from pulse.library import watchlists
 from pulse.models import Event, Instrument, Watchlist, WatchlistItem
 

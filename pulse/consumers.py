@@ -208,6 +208,11 @@ class PulseConsumer(AsyncWebsocketConsumer):
             text = broadcast.dumps(data)
         await self._send("history", broadcast.history_text(text))
 
+    async def pulse_alert(self, message: dict[str, Any]) -> None:
+        """Forward an alert of one of this user's rules (or a throttling notice): a toast."""
+        if not self.symbol_mode:
+            await self._send("alert", message["text"])
+
     async def watchlist_changed(self, message: dict[str, Any]) -> None:
         """Re-read the watchlist now: its owner changed one of their lists."""
         await self._reread_watchlist()

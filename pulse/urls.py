@@ -1,7 +1,7 @@
 """Page URLs of the pulse app.
 
-Live pages (dashboard, symbol pages) and library pages (watchlists, event history) keep
-their routes in their own modules.
+Live pages (dashboard, symbol pages), library pages (watchlists, event history), alerts and
+the programmatic API keep their routes in their own modules.
 """
 
 from django.urls import include, path
@@ -15,4 +15,6 @@ urlpatterns = [
     path("metrics", metrics_views.metrics, name="metrics"),
     path("", include("pulse.live_urls")),
     path("", include("pulse.library_urls")),
+    path("", include("pulse.alerts.urls")),
+    path("", include("pulse.api.urls")),
 ]

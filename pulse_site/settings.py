@@ -155,6 +155,11 @@ PULSE_ENGINE: dict[str, object] = {}
 PULSE_FLUSH_INTERVAL = env_float("PULSE_FLUSH_INTERVAL", 1.0 if REDIS_URL else 0.25,
                                  minimum=0.05)
 PULSE_CORR_INTERVAL = env_float("PULSE_CORR_INTERVAL", 2.0, minimum=0.5)
+# Recording of the recent market (warm starts, replay --from-db), seconds kept.
+PULSE_RECORD_RETENTION = env_float("PULSE_RECORD_RETENTION", 7200, minimum=60)
+# Webhooks: allow private/loopback targets (tests, private networks), request timeout.
+PULSE_WEBHOOK_ALLOW_PRIVATE = env_bool("PULSE_WEBHOOK_ALLOW_PRIVATE", False)
+PULSE_WEBHOOK_TIMEOUT = env_float("PULSE_WEBHOOK_TIMEOUT", 10, minimum=0.5)
 # Feed health and uptime to every page.
 PULSE_HEALTH_INTERVAL = env_float("PULSE_HEALTH_INTERVAL", 5.0, minimum=0.5)
 # /metrics of web processes: open to these networks (or to everyone if PULSE_METRICS_PUBLIC).

@@ -69,8 +69,11 @@ class EventStore:
                 logger.warning("could not persist %d events (will retry): %s",
                                len(batch), self.last_error)
                 return written
-            for _ in batch:
-                self.pending.popleft()
+            # Drop exactly the written items: while the write ran, a full queue may have
+            # dropped old items from the front, so counting would remove unwritten ones.
+            for item in batch:
+                if self.pending and self.pending[0] is item:
+                    self.pending.popleft()
             written += len(batch)
             self.persisted += len(batch)
         self.last_error = ""

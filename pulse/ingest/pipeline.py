@@ -74,6 +74,10 @@ class PulsePipeline:
         symbol_poll_interval: float = 3.0,
         status_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
         status_interval: float = 5.0,
+        recorder: Any = None,
+        record_interval: float = 5.0,
+        prune_interval: float = 300.0,
+        dispatcher: Any = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
@@ -93,6 +97,12 @@ class PulsePipeline:
         self.symbol_poll_interval = symbol_poll_interval
         self.status_sink = status_sink
         self.status_interval = status_interval
+        # Recording of the recent market for warm starts (pulse.durable.recorder), and the
+        # webhook dispatcher (pulse.alerts.dispatcher); both optional.
+        self.recorder = recorder
+        self.record_interval = record_interval
+        self.prune_interval = prune_interval
+        self.dispatcher = dispatcher
         self.clock = clock
         self.started_at = clock()
         self.ticks = 0
@@ -119,10 +129,13 @@ class PulsePipeline:
     def process(self, ticks: Iterable[Tick]) -> int:
         """Feed ``ticks`` to the engine; queue fired events for persist and broadcast."""
         on_tick = self.engine.on_tick
+        record = None if self.recorder is None else self.recorder.observe
         out = self._events_out
         n = 0
         for tick in ticks:
             n += 1
+            if record is not None:
+                record(tick)
             fired = on_tick(tick)
             if fired:
                 self.emitted += len(fired)
@@ -202,6 +215,8 @@ class PulsePipeline:
             "flushes": {"count": self.flushes, "rows": self.flushed_rows},
             "events": self.events_counts(),
             "store": None if self.store is None else self.store.stats(),
+            "recording": None if self.recorder is None else self.recorder.stats(),
+            "webhooks": None if self.dispatcher is None else self.dispatcher.stats(),
             "unrouted": self.unrouted,
         }
 
@@ -397,6 +412,13 @@ class PulsePipeline:
         ]
         if self.status_sink is not None:
             tasks.append(asyncio.create_task(self._every(self.status_interval, self.save_status)))
+        if self.recorder is not None:
+            tasks.append(asyncio.create_task(self._every(self.record_interval,
+                                                         self.recorder.flush)))
+            tasks.append(asyncio.create_task(self._every(self.prune_interval,
+                                                         self.recorder.prune)))
+        if self.dispatcher is not None:
+            tasks.append(asyncio.create_task(self.dispatcher.run(self._stop, 1.0)))
         if self.symbol_source is not None:
             tasks.append(
                 asyncio.create_task(self._every(self.symbol_poll_interval, self._poll_symbols))
@@ -431,4 +453,9 @@ class PulsePipeline:
         if self.store is not None and self.store.stats()["pending"]:
             logger.error("exiting with %d events not persisted: %s",
                          self.store.stats()["pending"], self.store.stats()["last_error"])
+        if self.recorder is not None:
+            try:
+                await self.recorder.flush()
+            except Exception as exc:  # the recording is a cache: losing its tail is allowed
+                logger.warning("final recording flush failed: %s", exc)
         self.compute_correlation()

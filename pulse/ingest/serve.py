@@ -8,6 +8,7 @@ loop from daphne's ``ready_callable`` and stops the server when it finishes.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -43,6 +44,7 @@ def serve_embedded(host: str, port: int, main: Callable[[], Awaitable[Any]]) -> 
     """
     from daphne.server import Server  # first: installs Twisted's asyncio reactor
 
+    from pulse.api.revocation import announce_going_away
     from pulse_site.asgi import application
 
     outcome: dict[str, Any] = {}
@@ -53,6 +55,9 @@ def serve_embedded(host: str, port: int, main: Callable[[], Awaitable[Any]]) -> 
         except BaseException as exc:  # re-raised after the reactor stops
             outcome["error"] = exc
         finally:
+            # Tell API clients the server is going away (4503) so they reconnect later.
+            with contextlib.suppress(Exception):
+                await announce_going_away()
             server.stop()
 
     def ready() -> None:

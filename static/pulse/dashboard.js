@@ -406,6 +406,55 @@
   }
 
   // Connection ------------------------------------------------------------------------------
+  // Alerts of the user's own rules: a toast, plus an optional beep and browser notification.
+  function onAlert(msg) {
+    const rule = (msg.rule && msg.rule.name) || "alert rule";
+    let text;
+    if (msg.type === "alert_throttled") {
+      text = "Rule \u201c" + rule + "\u201d is firing too often: " + msg.suppressed +
+        " alerts held back (limit " + msg.limit_per_minute + "/min).";
+    } else {
+      const ev = msg.event || {};
+      text = rule + ": " + (ev.message || (ev.symbol + " " + ev.type));
+    }
+    let box = document.getElementById("toasts");
+    if (!box) {
+      box = document.createElement("div");
+      box.id = "toasts";
+      box.setAttribute("role", "status");
+      box.setAttribute("aria-live", "polite");
+      document.body.appendChild(box);
+    }
+    const toast = document.createElement("div");
+    toast.className = "toast" + (msg.type === "alert_throttled" ? " toast-warn" : "");
+    toast.textContent = text;
+    toast.addEventListener("click", () => toast.remove());
+    box.appendChild(toast);
+    while (box.children.length > 5) box.firstChild.remove();
+    setTimeout(() => toast.remove(), 10000);
+    if (msg.sound) beep();
+    if (msg.notify && "Notification" in window) {
+      if (Notification.permission === "granted") {
+        new Notification("Market Pulse", { body: text });
+      } else if (Notification.permission === "default") {
+        Notification.requestPermission();
+      }
+    }
+  }
+
+  function beep() {
+    try {
+      const ctx = new (window.AudioContext || window.webkitAudioContext)();
+      const osc = ctx.createOscillator();
+      const gain = ctx.createGain();
+      osc.frequency.value = 880;
+      gain.gain.value = 0.05;
+      osc.connect(gain).connect(ctx.destination);
+      osc.start();
+      osc.stop(ctx.currentTime + 0.15);
+    } catch (err) { /* audio not allowed before a user gesture: the toast still shows */ }
+  }
+
   function connect() {
     const scheme = location.protocol === "https:" ? "wss://" : "ws://";
     const params = new URLSearchParams();
@@ -431,6 +480,8 @@
         case "health": onHealth(msg.health); break;
         case "correlation": onCorrelation(msg.correlation); break;
         case "history": onHistory(msg.history); break;
+        case "alert": onAlert(msg); break;
+        case "alert_throttled": onAlert(msg); break;
         default: break;
       }
     };

@@ -12,14 +12,19 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from pulse.alerts.dispatcher import Dispatcher
+from pulse.alerts.event_store import AlertingEventStore
+from pulse.alerts.notices import LayerNotifier
+from pulse.alerts.router import AlertRouter
 from pulse.broadcast import CONTROL_GROUP, Publisher
+from pulse.durable.recorder import Recorder
+from pulse.durable.warm_start import warm_start
 from pulse.engine import Engine, EngineConfig
 from pulse.feeds.base import Feed, FeedConfigError, TickQueue
 from pulse.feeds.registry import FEEDS, feed_class
 from pulse.ingest import status_store
 from pulse.ingest import symbols as symbol_source
 from pulse.ingest.collector import ingest_registry
-from pulse.ingest.event_store import EventStore
 from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
@@ -82,6 +87,16 @@ class Command(BaseCommand):
             "--metrics", metavar="HOST:PORT",
             help="Serve this process's Prometheus metrics at http://HOST:PORT/metrics.",
         )
+        parser.add_argument(
+            "--no-record", action="store_true",
+            help="Do not record the recent market to the database (no warm start later).",
+        )
+        parser.add_argument(
+            "--warm-start", choices=["auto", "on", "off"], default="auto",
+            help="Feed the recorded recent market into the engine before going live. auto "
+            "(default): on for live feeds, off for the simulator and replay, whose ticks "
+            "would not continue the recording.",
+        )
         add_engine_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -134,12 +149,24 @@ class Command(BaseCommand):
         source = symbol_source.sharded(source, shard)
         layer = get_channel_layer()
         instance = status_store.default_instance()
+        recorder = (None if options["no_record"]
+                    else Recorder(engine.config, retention=settings.PULSE_RECORD_RETENTION))
+        warm = options["warm_start"] == "on" or (
+            options["warm_start"] == "auto" and not {"simulator", "replay"} & set(feeds_wanted)
+        )
         pipeline = PulsePipeline(
             engine,
             queue,
             feeds,
             publisher=Publisher(layer, source=instance) if layer is not None else None,
-            store=EventStore(),
+            store=AlertingEventStore(
+                AlertRouter(), LayerNotifier(layer) if layer is not None else None
+            ),
+            recorder=recorder,
+            dispatcher=Dispatcher(
+                allow_private=settings.PULSE_WEBHOOK_ALLOW_PRIVATE,
+                timeout=settings.PULSE_WEBHOOK_TIMEOUT,
+            ),
             flush_interval=settings.PULSE_FLUSH_INTERVAL,
             corr_interval=settings.PULSE_CORR_INTERVAL,
             health_interval=settings.PULSE_HEALTH_INTERVAL,
@@ -162,6 +189,8 @@ class Command(BaseCommand):
                 except OSError as exc:
                     raise CommandError(f"--metrics: cannot listen on {options['metrics']}: "
                                        f"{exc.strerror or exc}") from None
+            if warm:
+                await self._warm_start(engine, recorder, source, sharded=shard is not None)
             try:
                 await pipeline.run(
                     duration=options["duration"],
@@ -192,6 +221,22 @@ class Command(BaseCommand):
             f"events emitted {pipeline.emitted}, persisted {pipeline.events_counts()['persisted']}"
         )
 
+    async def _warm_start(self, engine: Engine, recorder: Recorder | None, source: Any, *,
+                          sharded: bool) -> None:
+        """Replay the recorded recent market into the engine (its events are not re-sent)."""
+        symbols = [ref.symbol for ref in await source()] if sharded else None
+        since = time.time() - settings.PULSE_RECORD_RETENTION
+        try:
+            report = await warm_start(engine, since, recorder=recorder, symbols=symbols)
+        except Exception as exc:  # a cold start is worse than none only in comfort
+            self.stderr.write(f"warm start skipped: {type(exc).__name__}: {exc}")
+            return
+        self.warm_report = report.as_dict()
+        self.stdout.write(
+            f"warm start: {report.ticks} recorded ticks of {report.symbols} symbols in "
+            f"{report.seconds:.2f} s"
+        )
+
     def _build_feeds(
         self, names: list[str], queue: TickQueue, options: dict[str, Any]
     ) -> dict[str, Feed]:
@@ -210,8 +255,7 @@ class Command(BaseCommand):
                 raise CommandError(f"feed {name}: {exc}") from None
         return feeds
 
-    @staticmethod
-    def _summary(pipeline: PulsePipeline, seconds: float) -> dict[str, Any]:
+    def _summary(self, pipeline: PulsePipeline, seconds: float) -> dict[str, Any]:
         health = pipeline.health()
         return build_summary(
             ticks=pipeline.ticks,
@@ -223,5 +267,7 @@ class Command(BaseCommand):
             correlation=pipeline.last_correlation,
             engine=pipeline.engine.stats(),
             extra={"queue": health["queue"], "store": health["store"],
-                   "unrouted": health["unrouted"]},
+                   "unrouted": health["unrouted"], "recording": health["recording"],
+                   "webhooks": health["webhooks"],
+                   "warm_start": getattr(self, "warm_report", None)},
         )
