@@ -570,3 +570,21 @@ async def test_a_channel_layer_failure_on_connect_closes_with_try_again(alice, m
     assert ok
     assert (await comm.receive_output())["code"] == 1013  # the page retries with backoff
     await comm.disconnect()
+
+
+async def test_alerts_reach_only_their_owners_dashboard(alice, bob):
+    from pulse.alerts.notices import LayerNotifier
+
+    alice_comm = communicator(await session_cookie(alice))
+    await connected(alice_comm)
+    bob_comm = communicator(await session_cookie(bob))
+    await connected(bob_comm)
+    text = json.dumps({"type": "alert", "rule": {"id": 1, "name": "BTC swings"},
+                       "event": {"symbol": "BTC-USD", "message": "BTC-USD fell 3 %"},
+                       "sound": True, "notify": False})
+    await LayerNotifier(get_channel_layer())(alice.pk, text)
+    message = await receive_type(alice_comm, "alert")
+    assert message["rule"]["name"] == "BTC swings" and message["sound"] is True
+    assert await bob_comm.receive_nothing(timeout=0.3)
+    await alice_comm.disconnect()
+    await bob_comm.disconnect()
