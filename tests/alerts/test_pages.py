@@ -11,7 +11,7 @@ from django.urls import reverse
 from pulse.models import AlertDelivery, AlertRule, WebhookEndpoint
 from tests.alerts.factories import endpoint, rule, watchlist
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("tests.alerts.urls")]
+pytestmark = pytest.mark.django_db
 
 RULE_FORM = {"name": "BTC drops", "scope": "symbol", "symbol": " btc-usd ",
              "event_types": ["move_1m"], "min_severity": "warning", "mode": "every",

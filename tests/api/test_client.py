@@ -1,6 +1,6 @@
 """The Python client: backoff, and reconnecting to a restarted real server with its subscriptions.
 
-The end-to-end test runs daphne in a subprocess (``pulse.api.site_asgi``) on the Redis
+The end-to-end test runs daphne in a subprocess (``pulse_site.asgi``) on the Redis
 channel layer, so the test process can publish events the server relays, and restarts it.
 """
 
@@ -69,7 +69,7 @@ def _redis_up() -> bool:
 
 def _env(tmp_path: Path) -> dict[str, str]:
     env = dict(os.environ, SQLITE_PATH=str(tmp_path / "db.sqlite3"), DEBUG="1",
-               REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="tests.api.settings_api")
+               REDIS_URL=REDIS_URL, DJANGO_SETTINGS_MODULE="pulse_site.settings")
     env.pop("DATABASE_URL", None)
     return env
 
@@ -77,7 +77,7 @@ def _env(tmp_path: Path) -> dict[str, str]:
 def _start_daphne(env: dict[str, str], port: int) -> subprocess.Popen:
     proc = subprocess.Popen(
         [sys.executable, "-m", "daphne", "-b", "127.0.0.1", "-p", str(port),
-         "pulse.api.site_asgi:application"],
+         "pulse_site.asgi:application"],
         cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     wait_for_http(f"http://127.0.0.1:{port}/healthz", proc)
     return proc

@@ -15,7 +15,7 @@ from pulse.models import Instrument, Watchlist
 from tests.api.conftest import running_ingest
 from tests.library.factories import T0, instrument, make_event, make_watchlist
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("pulse.api.site_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def api(token: str) -> Client:

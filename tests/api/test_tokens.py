@@ -12,7 +12,7 @@ from django.utils import timezone
 from pulse.api import tokens
 from pulse.models import ApiToken
 
-pytestmark = [pytest.mark.django_db, pytest.mark.urls("pulse.api.site_urls")]
+pytestmark = pytest.mark.django_db
 
 
 def test_it_stores_only_a_digest_and_a_short_prefix(alice):
