@@ -61,3 +61,16 @@ def alice(django_user_model):
 def bob(django_user_model):
     """Another ordinary user: must never see alice's watchlists."""
     return django_user_model.objects.create_user("bob", password="bob-pass-123")
+
+
+def session_cookie_for(user) -> str:
+    """Return a Cookie header value for a new logged-in session of ``user`` (sync ORM)."""
+    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
+    from django.contrib.sessions.backends.db import SessionStore
+
+    store = SessionStore()
+    store[SESSION_KEY] = str(user.pk)
+    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
+    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
+    store.save()
+    return f"sessionid={store.session_key}"

@@ -11,16 +11,23 @@ import time
 import urllib.error
 import urllib.parse
 import urllib.request
+from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import REPO
 
 
-def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 40.0) -> None:
+def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 40.0,
+                  describe: Callable[[], str] | None = None) -> None:
+    """Wait until ``url`` answers (any HTTP status); fail if ``proc`` exits first.
+
+    ``describe`` returns what to show on failure (default: the process's output).
+    """
+    describe = describe or (lambda: proc.stdout.read() if proc.stdout else "")
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
         if proc.poll() is not None:
-            raise AssertionError(f"server exited early: {proc.stdout.read()}")
+            raise AssertionError(f"process exited early:\n{describe()}")
         try:
             urllib.request.urlopen(url, timeout=2)
             return
@@ -28,7 +35,7 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 40.0) -> No
             return
         except OSError:
             time.sleep(0.2)
-    raise AssertionError(f"server did not answer at {url}")
+    raise AssertionError(f"no answer at {url}:\n{describe() if proc.poll() is not None else ''}")
 
 
 def start_server(tmp_path: Path, port: int, *extra: str) -> subprocess.Popen:

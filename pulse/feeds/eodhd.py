@@ -104,22 +104,10 @@ def parse_us_trade(obj: dict[str, Any], recv_ts: float) -> Data | Rejected:
          "ms": "open",     # market status: open / closed / extended-hours
          "t": 1723118400123}  # epoch ms
     """
-    symbol = _symbol(obj)
-    if isinstance(symbol, Rejected):
-        return symbol
-    price = field_number(obj, "p", positive=True)
-    if isinstance(price, Rejected):
-        return price
-    size = field_number(obj, "v") if obj.get("v") is not None else None
-    if isinstance(size, Rejected):
-        return size
-    if size is not None and size < 0:
-        return Rejected("negative_size", f"v={size!r}")
-    ts = epoch_seconds(obj.get("t"))
-    if isinstance(ts, Rejected):
-        return ts
+    tick = _trade(obj, recv_ts, STOCKS, "v")
+    if isinstance(tick, Rejected):
+        return tick
     status = obj.get("ms")
-    tick = Tick(symbol, STOCKS, ts, price, recv_ts=recv_ts, size=size, provider=PROVIDER)
     return Data([tick], status if isinstance(status, str) else None)
 
 
@@ -192,21 +180,29 @@ def parse_crypto(obj: dict[str, Any], recv_ts: float) -> Data | Rejected:
          "dd": "702.1",    # daily difference
          "t": 1723118400123}  # epoch ms
     """
+    tick = _trade(obj, recv_ts, CRYPTO, "q")
+    if isinstance(tick, Rejected):
+        return tick
+    return Data([tick])
+
+
+def _trade(obj: dict[str, Any], recv_ts: float, asset: str, size_key: str) -> Tick | Rejected:
+    """Parse the fields every EODHD trade has: ``s``, ``p``, the size and ``t``."""
     symbol = _symbol(obj)
     if isinstance(symbol, Rejected):
         return symbol
     price = field_number(obj, "p", positive=True)
     if isinstance(price, Rejected):
         return price
-    size = field_number(obj, "q") if obj.get("q") is not None else None
+    size = field_number(obj, size_key) if obj.get(size_key) is not None else None
     if isinstance(size, Rejected):
         return size
     if size is not None and size < 0:
-        return Rejected("negative_size", f"q={size!r}")
+        return Rejected("negative_size", f"{size_key}={size!r}")
     ts = epoch_seconds(obj.get("t"))
     if isinstance(ts, Rejected):
         return ts
-    return Data([Tick(symbol, CRYPTO, ts, price, recv_ts=recv_ts, size=size, provider=PROVIDER)])
+    return Tick(symbol, asset, ts, price, recv_ts=recv_ts, size=size, provider=PROVIDER)
 
 
 PARSERS = {US: parse_us_trade, US_QUOTE: parse_us_quote, FOREX_EP: parse_forex,

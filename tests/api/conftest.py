@@ -20,6 +20,7 @@ from pulse.engine import Engine
 from pulse.engine.tick import Tick
 from pulse.feeds.base import TickQueue
 from pulse.ingest.pipeline import PulsePipeline
+from tests.conftest import session_cookie_for
 
 
 @pytest.fixture(autouse=True)
@@ -40,17 +41,7 @@ def bob_token(bob) -> str:
     return tokens.create(bob, "bob bot")[1]
 
 
-def session_cookie(user) -> str:
-    """Return a Cookie header value for a logged-in session of ``user``."""
-    from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-    from django.contrib.sessions.backends.db import SessionStore
-
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return f"sessionid={store.session_key}"
+session_cookie = session_cookie_for  # the same helper as the page-socket tests
 
 
 def api_app(consumer=None):

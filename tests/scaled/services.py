@@ -23,6 +23,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.live_server import wait_for_http
 
 PG_ADMIN_URL = os.environ.get("PULSE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DAPHNE = Path(sys.executable).with_name("daphne")
@@ -216,18 +217,7 @@ def log_tail(proc: subprocess.Popen, lines: int = 40) -> str:
 
 def wait_http(url: str, proc: subprocess.Popen, timeout: float = 40) -> None:
     """Wait until ``url`` answers (any HTTP status), failing if ``proc`` exits first."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if proc.poll() is not None:
-            raise AssertionError(f"process exited early:\n{log_tail(proc)}")
-        try:
-            urllib.request.urlopen(url, timeout=2)
-            return
-        except urllib.error.HTTPError:
-            return
-        except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"no answer at {url}:\n{log_tail(proc)}")
+    wait_for_http(url, proc, timeout, describe=lambda: log_tail(proc))
 
 
 def scrape(url: str) -> dict[str, float]:

@@ -11,8 +11,6 @@ import pytest
 from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
-from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY
-from django.contrib.sessions.backends.db import SessionStore
 
 from pulse.broadcast import CONTROL_GROUP, PULSE_GROUP, Publisher
 from pulse.consumers import PulseConsumer, restrict_correlation
@@ -22,6 +20,7 @@ from pulse.feeds.base import TickQueue
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.models import Instrument, Watchlist, WatchlistItem
 from pulse_site.asgi import application
+from tests.conftest import session_cookie_for
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -29,15 +28,7 @@ ROW_AAPL = {"symbol": "AAPL", "asset": "stocks", "last": 190.5, "ret_1m": 0.001}
 ROW_EUR = {"symbol": "EURUSD", "asset": "forex", "last": 1.08, "ret_1m": -0.0002}
 
 
-@database_sync_to_async
-def session_cookie(user) -> str:
-    """Return a Cookie header value for a logged-in session of ``user``."""
-    store = SessionStore()
-    store[SESSION_KEY] = str(user.pk)
-    store[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"
-    store[HASH_SESSION_KEY] = user.get_session_auth_hash()
-    store.save()
-    return f"sessionid={store.session_key}"
+session_cookie = database_sync_to_async(session_cookie_for)
 
 
 @database_sync_to_async
