@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 import time
+from collections.abc import Callable
 from typing import Any
 
 from channels.layers import get_channel_layer
@@ -111,30 +112,10 @@ class Command(BaseCommand):
             raise CommandError("--replay-file is only used with --feed replay")
         if options["replay_speed"] is not None and options["replay_speed"] <= 0:
             raise CommandError("--replay-speed must be positive")
-        serve = None
-        if options["serve"]:
-            try:
-                serve = parse_hostport(options["serve"])
-            except ValueError as exc:
-                raise CommandError(f"--serve: {exc}") from None
-        metrics = None
-        if options["metrics"]:
-            try:
-                metrics = parse_hostport(options["metrics"])
-            except ValueError as exc:
-                raise CommandError(f"--metrics: {exc}") from None
-        shard = None
-        if options["shard"]:
-            try:
-                shard = symbol_source.Shard.parse(options["shard"])
-            except ValueError as exc:
-                raise CommandError(f"--shard: {exc}") from None
-        fixed_symbols = None
-        if options["symbols"]:
-            try:
-                fixed_symbols = symbol_source.parse_symbols(options["symbols"])
-            except ValueError as exc:
-                raise CommandError(f"--symbols: {exc}") from None
+        serve = _parsed(options["serve"], parse_hostport, "--serve")
+        metrics = _parsed(options["metrics"], parse_hostport, "--metrics")
+        shard = _parsed(options["shard"], symbol_source.Shard.parse, "--shard")
+        fixed_symbols = _parsed(options["symbols"], symbol_source.parse_symbols, "--symbols")
 
         engine = Engine(engine_config(options, EngineConfig))
         queue = TickQueue(options["queue_size"])
@@ -271,3 +252,14 @@ class Command(BaseCommand):
                    "webhooks": health["webhooks"],
                    "warm_start": getattr(self, "warm_report", None)},
         )
+
+
+def _parsed(value: str | None, parse: Callable[[str], Any], option: str) -> Any:
+    """Return ``parse(value)`` (None when the option is absent); a bad value is a one-line
+    CommandError naming the option."""
+    if not value:
+        return None
+    try:
+        return parse(value)
+    except ValueError as exc:
+        raise CommandError(f"{option}: {exc}") from None
