@@ -6,21 +6,17 @@ watchlists, over REST or over the streaming socket.
 
 from __future__ import annotations
 
-import asyncio
 import contextlib
 
 import pytest
-from channels.layers import get_channel_layer
 from channels.routing import URLRouter
 
 from pulse.api import tokens
 from pulse.api.routing import websocket_urlpatterns
-from pulse.broadcast import CONTROL_GROUP, Publisher
 from pulse.engine import Engine
 from pulse.engine.tick import Tick
-from pulse.feeds.base import TickQueue
-from pulse.ingest.pipeline import PulsePipeline
 from tests.conftest import session_cookie_for
+from tests.ingest_helpers import running_ingest as shared_running_ingest
 
 
 @pytest.fixture(autouse=True)
@@ -72,15 +68,6 @@ MARKET = {"AAPL": "stocks", "MSFT": "stocks", "BTC-USD": "crypto", "EURUSD": "fo
 
 @contextlib.asynccontextmanager
 async def running_ingest(symbols: dict[str, str] | None = None):
-    """Answer control-group requests with a real pipeline, as ``runpulse`` does."""
-    layer = get_channel_layer()
-    engine = warm_engine(symbols or MARKET)
-    pipeline = PulsePipeline(engine, TickQueue(10), {}, publisher=Publisher(layer, "ingest-t"))
-    task = asyncio.create_task(pipeline._control_loop(layer, CONTROL_GROUP))
-    await asyncio.sleep(0.05)  # joined the control group
-    try:
+    """Answer control-group requests with a real pipeline over a warmed engine."""
+    async with shared_running_ingest(warm_engine(symbols or MARKET)) as pipeline:
         yield pipeline
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task

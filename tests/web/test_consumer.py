@@ -21,6 +21,7 @@ from pulse.ingest.pipeline import PulsePipeline
 from pulse.models import Instrument, Watchlist, WatchlistItem
 from pulse_site.asgi import application
 from tests.conftest import session_cookie_for
+from tests.ingest_helpers import running_ingest
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -180,21 +181,6 @@ def warm_engine(symbols: dict[str, str], seconds: int = 1200) -> Engine:
             ts = 1_700_000_000.0 + t + 0.1 * i
             engine.on_tick(Tick(symbol, asset, ts, prices[symbol], recv_ts=ts))
     return engine
-
-
-@contextlib.asynccontextmanager
-async def running_ingest(engine: Engine):
-    """Answer control-group requests with a real pipeline around ``engine``."""
-    layer = get_channel_layer()
-    pipeline = PulsePipeline(engine, TickQueue(10), {}, publisher=Publisher(layer, "ingest-a"))
-    task = asyncio.create_task(pipeline._control_loop(layer, CONTROL_GROUP))
-    await asyncio.sleep(0.05)  # joined the control group
-    try:
-        yield pipeline
-    finally:
-        task.cancel()
-        with contextlib.suppress(asyncio.CancelledError):
-            await task
 
 
 async def receive_type(comm: WebsocketCommunicator, kind: str) -> dict:
