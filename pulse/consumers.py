@@ -20,12 +20,12 @@ from urllib.parse import parse_qs
 
 import orjson
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from pulse import broadcast
 from pulse.flow_control import SendWindow
 from pulse.metrics import CLIENTS, WS_MESSAGES
 from pulse.models import Instrument, Watchlist
+from pulse.relay_consumer import RelayConsumer
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +38,7 @@ BUCKETS = (10, 20, 30)
 MAX_REQUEST_BYTES = 4096
 
 
-class PulseConsumer(AsyncWebsocketConsumer):
+class PulseConsumer(RelayConsumer):
     """Relay snapshots, events, health and correlation to one logged-in page."""
 
     # Seconds between refreshes of this page's correlation (answered by ingest, no database).

@@ -21,7 +21,6 @@ from typing import Any
 
 import orjson
 from channels.db import database_sync_to_async
-from channels.generic.websocket import AsyncWebsocketConsumer
 
 from pulse import broadcast
 from pulse.api import revocation, tokens
@@ -29,13 +28,14 @@ from pulse.api import stream_messages as msg
 from pulse.api.limits import StreamLimits, TokenBucket
 from pulse.flow_control import SendWindow
 from pulse.models import Instrument, Watchlist
+from pulse.relay_consumer import RelayConsumer
 
 logger = logging.getLogger(__name__)
 
 _SYMBOL = re.compile(r"^[A-Za-z0-9._/-]{1,32}$")
 
 
-class ApiStreamConsumer(AsyncWebsocketConsumer):
+class ApiStreamConsumer(RelayConsumer):
     """Stream snapshots and events of the symbols a token's owner subscribes to."""
 
     # Seconds between heartbeats; each also re-checks the token and re-reads watchlists.
