@@ -45,6 +45,7 @@ EVENTS='{"crypto":{"move_1m":[0.01,0.02],"move_5m":[0.02,0.04]},"stocks":{"move_
 for ((i = 0; i < SHARDS; i++)); do
   $PY manage.py runpulse --shard "$i/$SHARDS" --metrics "127.0.0.1:$((MET + i))" \
     --engine-option 'threshold_mode="percent"' --engine-option "move_pct=$EVENTS" \
+    --engine-option "cooldown=${EVENT_COOLDOWN:-10}" \
     >"$LOGS/ingest-$i.log" 2>&1 & PIDS+=($!)
 done
 for port in "$WEB1" "$WEB2"; do
@@ -53,6 +54,8 @@ for port in "$WEB1" "$WEB2"; do
 done
 for port in "$WEB1" "$WEB2"; do
   for _ in $(seq 100); do curl -fs "http://127.0.0.1:$port/healthz" >/dev/null && break; sleep 0.2; done
+  curl -fs "http://127.0.0.1:$port/healthz" >/dev/null || {
+    echo "daphne on port $port did not start:"; tail -5 "$LOGS/daphne-$port.log"; exit 1; }
 done
 sleep 3  # first snapshots and keyframes
 echo "processes: ${PIDS[*]} (redis, ingest x$SHARDS, daphne x2)"
