@@ -6,7 +6,8 @@
 #   bench/scaled_bench.sh [CLIENTS] [DURATION_S]        (defaults 1000 and 30)
 #
 # Env: PG_ADMIN_URL (default postgresql://postgres@127.0.0.1:5432/test), SHARDS (default 1),
-# RATE_SCALE (simulator tick rate multiplier, default 1), OUT (JSON report path); any
+# RATE_SCALE (simulator tick rate multiplier, default 1), EVENT_COOLDOWN (seconds between two
+# stress events of one symbol and kind, default 10), OUT (JSON report path); any
 # PULSE_* setting (e.g. PULSE_FLUSH_INTERVAL=1) is passed through to every process;
 # ASGI_APP (default pulse_site.asgi:application) lets an experiment wrap the app.
 set -euo pipefail

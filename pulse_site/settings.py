@@ -151,7 +151,8 @@ LOGGING = {
 # Market Pulse behaviour. PULSE_ENGINE overrides engine defaults (see README, Metrics).
 PULSE_ENGINE: dict[str, object] = {}
 # Snapshot flushes: 4 a second in embedded mode; 1 a second when scaled, where the cost is
-# per delivered message and 1,000 pages at 0.25 s outrun two web processes (README, Operations).
+# per delivered message: at 1,000 pages it halves web CPU (docs/operations.md). Stress events
+# are published as they fire, whatever the flush.
 PULSE_FLUSH_INTERVAL = env_float("PULSE_FLUSH_INTERVAL", 1.0 if REDIS_URL else 0.25,
                                  minimum=0.05)
 PULSE_CORR_INTERVAL = env_float("PULSE_CORR_INTERVAL", 2.0, minimum=0.5)
