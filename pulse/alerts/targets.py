@@ -1,7 +1,9 @@
 """Refuse webhook targets on private, loopback or otherwise internal addresses.
 
 The host is resolved and every address it resolves to is checked: a public name that also
-resolves to 127.0.0.1 is refused. Checked when a URL is saved and again before each send.
+resolves to 127.0.0.1 is refused. Checked when a URL is saved and again before each send,
+which then connects to one of the checked addresses (``pulse.alerts.pinned_http``), so a
+second, different DNS answer cannot redirect the request.
 """
 
 from __future__ import annotations

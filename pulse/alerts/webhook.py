@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-import urllib.error
-import urllib.request
+import http.client
+import ssl
 from dataclasses import dataclass
+from urllib.parse import urlsplit
 
+from pulse.alerts.pinned_http import open_pinned
 from pulse.alerts.signing import SIGNATURE_HEADER, signature
 from pulse.alerts.targets import TargetRefused, check_target
 
@@ -25,38 +27,51 @@ class Outcome:
     permanent: bool = False
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    # A redirect could lead to an internal address that was never checked.
-    def redirect_request(self, *args: object, **kwargs: object) -> None:
-        return None
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
 def send(url: str, secret: str, body: bytes, *, event_id: str, delivery_id: int,
-         attempt: int, timeout: float = 10.0, allow_private: bool = False) -> Outcome:
-    """POST ``body`` to ``url`` signed with ``secret``; return the outcome (never raises)."""
+         attempt: int, timeout: float = 10.0, allow_private: bool = False,
+         tls: ssl.SSLContext | None = None) -> Outcome:
+    """POST ``body`` to ``url`` signed with ``secret``; return the outcome (never raises).
+
+    The host is resolved once and checked (``check_target``); the request goes to one of
+    those checked addresses (the next one only if connecting fails), never to a second DNS
+    answer. Redirects are not followed: they could lead to an address never checked.
+    ``tls`` overrides the default certificate verification (tests with a private CA).
+    """
     try:
-        check_target(url, allow_private=allow_private)
+        addresses = check_target(url, allow_private=allow_private)
     except TargetRefused as exc:
         return Outcome(False, None, str(exc), permanent=True)
-    request = urllib.request.Request(url, data=body, method="POST", headers={
+    parts = urlsplit(url)
+    host = parts.hostname or ""
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    headers = {
         "Content-Type": "application/json",
         "User-Agent": USER_AGENT,
         SIGNATURE_HEADER: signature(secret, body),
         "X-Pulse-Event-Id": event_id,
         "X-Pulse-Delivery": str(delivery_id),
         "X-Pulse-Attempt": str(attempt),
-    })
+    }
+    conn = None
+    error = "no address"
+    for address in addresses:
+        try:
+            conn = open_pinned(parts.scheme, host, port, address, timeout, tls)
+            break
+        except (OSError, ValueError) as exc:  # refused, unreachable, timeout, TLS failure
+            error = f"{type(exc).__name__}: {exc}"[:300]
+    if conn is None:
+        return Outcome(False, None, error)
     try:
-        with _OPENER.open(request, timeout=timeout) as response:
-            status = response.status
-    except urllib.error.HTTPError as exc:
-        status = exc.code
-        return Outcome(False, status, f"HTTP {status}", permanent=status in _PERMANENT)
-    except (OSError, ValueError) as exc:  # timeouts, refused connections, bad URLs
+        conn.request("POST", target, body=body, headers=headers)
+        response = conn.getresponse()
+        status = response.status
+        response.read(65536)
+    except (OSError, ValueError, http.client.HTTPException) as exc:
         return Outcome(False, None, f"{type(exc).__name__}: {exc}"[:300])
+    finally:
+        conn.close()
     if 200 <= status < 300:
         return Outcome(True, status)
     return Outcome(False, status, f"HTTP {status}", permanent=status in _PERMANENT)

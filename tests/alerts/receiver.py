@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ssl
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -35,8 +36,9 @@ class Receiver:
 
 
 @contextmanager
-def running_receiver(receiver: Receiver | None = None) -> Iterator[Receiver]:
-    """Serve ``receiver`` on a free port for the duration of the block."""
+def running_receiver(receiver: Receiver | None = None,
+                     tls: ssl.SSLContext | None = None) -> Iterator[Receiver]:
+    """Serve ``receiver`` on a free port for the duration of the block (HTTPS with ``tls``)."""
     rec = receiver or Receiver()
 
     class Handler(BaseHTTPRequestHandler):
@@ -58,7 +60,10 @@ def running_receiver(receiver: Receiver | None = None) -> Iterator[Receiver]:
 
     server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
     server.daemon_threads = True
-    rec.url = f"http://127.0.0.1:{server.server_address[1]}/hook"
+    if tls is not None:
+        server.socket = tls.wrap_socket(server.socket, server_side=True)
+    scheme = "https" if tls is not None else "http"
+    rec.url = f"{scheme}://127.0.0.1:{server.server_address[1]}/hook"
     thread = threading.Thread(target=server.serve_forever, daemon=True)
     thread.start()
     try:
