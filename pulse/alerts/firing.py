@@ -1,7 +1,9 @@
 """Firing decisions over time: cooldown per (rule, symbol), once-mode and the rate limit.
 
-State lives in memory in the ingest process (a restart forgets cooldowns; once-mode
-disarming and throttling flags are also written to the rule row by the router).
+State lives in memory in the ingest process. What must survive a restart is also written
+by the router: cooldowns per (rule, symbol) to ``AlertCooldown`` (read back through
+:meth:`FiringState.restore`), once-mode disarming and throttling flags to the rule row. The
+per-minute rate window is not kept: it is a minute long.
 """
 
 from __future__ import annotations
@@ -27,6 +29,8 @@ class FiringState:
         self.recent: dict[int, deque[float]] = {}
         # Once-mode rules fired in this process before the database row says so.
         self.disarmed: set[int] = set()
+        # Whether persisted cooldowns were read back (once per process, see restore()).
+        self.restored = False
 
     def decide(self, spec: RuleSpec, event: dict[str, Any], now: float) -> str:
         """Return FIRE, COOLDOWN, DISARMED or THROTTLED for a matching ``event`` at wall
@@ -56,7 +60,16 @@ class FiringState:
         other.last_fire = dict(self.last_fire)
         other.recent = {k: deque(v) for k, v in self.recent.items()}
         other.disarmed = set(self.disarmed)
+        other.restored = self.restored
         return other
+
+    def restore(self, cooldowns: list[tuple[int, str, float]]) -> None:
+        """Take persisted (rule id, symbol, last fire event time) rows; newer times win."""
+        for rule_id, symbol, ts in cooldowns:
+            key = (rule_id, symbol)
+            if ts > self.last_fire.get(key, -float("inf")):
+                self.last_fire[key] = ts
+        self.restored = True
 
     def rearmed(self, rule_id: int) -> None:
         """Forget that a once-mode rule fired (the user re-armed it)."""

@@ -19,7 +19,7 @@ from pulse.alerts.firing import FIRE, THROTTLED, FiringState
 from pulse.alerts.matching import ONCE, RuleSpec, event_matches, is_active
 from pulse.alerts.notices import alert_text, throttle_text, webhook_payload
 from pulse.alerts.rules import load_specs
-from pulse.models import AlertDelivery, AlertRule
+from pulse.models import AlertCooldown, AlertDelivery, AlertRule
 
 
 def _dt(seconds: float) -> datetime:
@@ -56,6 +56,9 @@ class AlertRouter:
             return []
         now = self.clock()
         specs = self.load_specs()
+        if not self.state.restored:
+            self.state.restore(list(AlertCooldown.objects.values_list(
+                "rule_id", "symbol", "last_event_ts")))
         for spec in specs:
             if spec.armed:
                 self.state.rearmed(spec.id)
@@ -63,6 +66,7 @@ class AlertRouter:
         notices: list[Notice] = []
         fired: set[int] = set()
         throttled: dict[int, tuple[RuleSpec, dict[str, Any], int]] = {}
+        cooldowns: dict[tuple[int, str], float] = {}  # (rule, symbol) -> last fire, this batch
         for event in events:
             for spec in specs:
                 if not is_active(spec, now) or not event_matches(spec, event):
@@ -70,6 +74,8 @@ class AlertRouter:
                 decision = self.state.decide(spec, event, now)
                 if decision == FIRE:
                     fired.add(spec.id)
+                    if spec.mode != ONCE:
+                        cooldowns[spec.id, str(event.get("symbol"))] = float(event.get("ts") or 0)
                     payload = webhook_payload(spec, event, now)
                     rows += [AlertDelivery(owner_id=spec.owner_id, rule_id=spec.id,
                                            endpoint_id=endpoint, event_id=payload["id"][:160],
@@ -89,6 +95,12 @@ class AlertRouter:
                             f"{count} alert(s) suppressed")[:300]))
             notices.append(Notice(spec.owner_id, throttle_text(spec, count)))
         AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
+        if cooldowns:
+            AlertCooldown.objects.bulk_create(
+                [AlertCooldown(rule_id=rule_id, symbol=symbol[:32], last_event_ts=ts)
+                 for (rule_id, symbol), ts in cooldowns.items()],
+                update_conflicts=True, unique_fields=["rule", "symbol"],
+                update_fields=["last_event_ts"])
         self._update_rules(fired, throttled, {s.id for s in specs if s.mode == ONCE}, now)
         self.fired += len(fired)
         self.throttled += sum(c for _, _, c in throttled.values())

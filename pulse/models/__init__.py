@@ -1,6 +1,6 @@
 """The app's models, one concept per module."""
 
-from pulse.models.alerts import AlertDelivery, AlertRule, WebhookEndpoint
+from pulse.models.alerts import AlertCooldown, AlertDelivery, AlertRule, WebhookEndpoint
 from pulse.models.api_token import ApiToken
 from pulse.models.event import Event
 from pulse.models.ingest_status import IngestStatus
@@ -8,5 +8,6 @@ from pulse.models.instrument import AssetClass, Instrument
 from pulse.models.recording import RecordedMinute
 from pulse.models.watchlist import Watchlist, WatchlistItem
 
-__all__ = ["AlertDelivery", "AlertRule", "ApiToken", "AssetClass", "Event", "IngestStatus",
-           "Instrument", "RecordedMinute", "Watchlist", "WatchlistItem", "WebhookEndpoint"]
+__all__ = ["AlertCooldown", "AlertDelivery", "AlertRule", "ApiToken", "AssetClass", "Event",
+           "IngestStatus", "Instrument", "RecordedMinute", "Watchlist", "WatchlistItem",
+           "WebhookEndpoint"]

@@ -142,3 +142,24 @@ class AlertDelivery(models.Model):
 
     def __str__(self) -> str:
         return f"{self.event_id} -> {self.endpoint or 'throttled'} ({self.state})"
+
+
+class AlertCooldown(models.Model):
+    """When a rule last fired for a symbol (event time): its cooldown survives a restart.
+
+    Written in the transaction that stores the event and its deliveries
+    (``pulse.alerts.router``), read back by a freshly started ingest process, so a restart
+    inside a rule's cooldown does not alert twice for the same symbol.
+    """
+
+    rule = models.ForeignKey(AlertRule, on_delete=models.CASCADE, related_name="cooldowns")
+    symbol = models.CharField(max_length=32)
+    last_event_ts = models.FloatField(help_text="Event time (epoch seconds) of the last fire.")
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["rule", "symbol"], name="alert_cooldown_per_symbol"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.rule_id}/{self.symbol} @ {self.last_event_ts:.0f}"
