@@ -60,6 +60,10 @@ class Engine:
             tracker = CorrelationTracker(CorrelationConfig.from_mapping(cfg.correlation))
         self._tracker = tracker
         self._observe = tracker.observe
+        # Correlation is answered as of ``now - correlation_lag``: ingest shards that import
+        # each other's grid samples (which arrive a second or two late) set it, so every
+        # symbol of a matrix is complete up to the same cell. 0 in a single process.
+        self.correlation_lag = 0.0
 
     # -- hot path ------------------------------------------------------------------------------
 
@@ -254,8 +258,7 @@ class Engine:
         ``bucket_seconds`` sets the bucket of the ``bucketed`` method for this query.
         """
         w = self.correlation_window(base, window)
-        now = self.now
-        result = self._tracker.matrix(list(symbols), 0.0 if now is None else now, window=w,
+        result = self._tracker.matrix(list(symbols), self._corr_now(), window=w,
                                       method=method, bucket_seconds=bucket_seconds)
         result["base"] = base
         result["base_regime"] = None if base is None else self.regime(base)
@@ -266,9 +269,34 @@ class Engine:
                        bucket_seconds: float | None = None) -> list[dict[str, Any]]:
         """Return the ``k`` symbols most correlated with ``base`` (regime-aware lookback)."""
         w = self.correlation_window(base, window)
-        now = self.now
-        return self._tracker.top_k(base, list(symbols), 0.0 if now is None else now, k,
+        return self._tracker.top_k(base, list(symbols), self._corr_now(), k,
                                    window=w, method=method, bucket_seconds=bucket_seconds)
+
+    def _corr_now(self) -> float:
+        now = self.now
+        return 0.0 if now is None else now - self.correlation_lag
+
+    def correlation_symbols(self) -> list[str]:
+        """Return every symbol correlation can be asked about: this engine's own and those
+        whose grid samples were imported from another ingest shard, sorted.
+        """
+        return self._tracker.symbols()
+
+    def export_correlation_samples(self, after: dict[str, int], *, margin: float = 1.0
+                                   ) -> tuple[int, dict[str, list]]:
+        """Return ``(last cell, {symbol: samples})`` of this engine's own symbols for other
+        shards: grid cells that ended at least ``margin`` seconds before ``now`` (ticks of
+        slower feeds may still arrive for younger ones), after ``after[symbol]``.
+        """
+        if self.now is None:
+            return -1, {}
+        return self._tracker.export_samples(list(self._states), self.now - margin, after)
+
+    def import_correlation_samples(self, symbol: str, samples: list) -> int:
+        """Take another shard's grid samples of ``symbol`` (ignored for own symbols)."""
+        if symbol in self._states:
+            return 0
+        return self._tracker.import_samples(symbol, samples)
 
     @property
     def correlation_config(self) -> Any:

@@ -27,12 +27,14 @@ class SymbolGrid:
                  "step", "times", "ts")
 
     def __init__(self, step: float, capacity: int, ts: float, price: float,
-                 raw_capacity: int = 0) -> None:
-        """Start the grid at the symbol's first tick (time ``ts``, positive ``price``)."""
+                 raw_capacity: int = 0, cell: int | None = None) -> None:
+        """Start the grid at the symbol's first tick (time ``ts``, positive ``price``);
+        ``cell`` places that first sample in a given cell (imported samples, see ``place``).
+        """
         self.step = step
         self.capacity = capacity
         # The open cell (still receiving ticks) and the end time that closes it.
-        self.cell = int(ts // step)
+        self.cell = int(ts // step) if cell is None else cell
         self.end = (self.cell + 1) * step
         self.first_cell = self.cell
         # Last closed cell: nothing closed yet.
@@ -73,6 +75,36 @@ class SymbolGrid:
         self.closed = last
         self.cell = last + 1
         self.end = (last + 2) * self.step
+
+    def samples_after(self, after: int) -> list[tuple[int, float, float]]:
+        """Return ``(cell, tick time, price)`` of the closed cells after ``after`` whose
+        sample differs from the cell before (a new tick), oldest first.
+
+        Replaying these through :meth:`place` on another grid reproduces this one's samples
+        (up to ``exp(log(price))`` rounding): that is how ingest shards share their grids.
+        """
+        cap = self.capacity
+        lp = self.logp
+        tm = self.times
+        oldest = self.oldest()
+        out = []
+        for f in range(max(after + 1, oldest), self.closed + 1):
+            i = f % cap
+            if f == oldest or tm[i] != tm[(f - 1) % cap] or lp[i] != lp[(f - 1) % cap]:
+                out.append((f, tm[i], math.exp(lp[i])))
+        return out
+
+    def place(self, cell: int, ts: float, price: float) -> bool:
+        """Make ``(ts, price)`` the sample of ``cell``, closing the cells before it with the
+        previous sample; refuse (False) a cell that is already closed here.
+        """
+        if cell < self.cell:
+            return False
+        if cell > self.cell:
+            self.close_through(cell - 1)
+        self.price = price
+        self.ts = ts
+        return True
 
     def oldest(self) -> int:
         """Return the oldest cell whose sample is still readable."""

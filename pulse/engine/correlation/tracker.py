@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import math
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
 from pulse.engine.correlation.book import FLAT, INSUFFICIENT, OK, UNKNOWN, Book, Estimate
@@ -56,6 +56,9 @@ class CorrelationTracker:
         self._capacity = math.ceil(cfg.max_window / cfg.grid_step - _CEIL_SLACK) + 4 * k_max + 2
         self._grids: dict[str, SymbolGrid] = {}
         self._books: OrderedDict[tuple[str, int, int], Book] = OrderedDict()
+        # Symbols whose samples come from another process (import_samples): last cell placed.
+        self._imported: dict[str, int] = {}
+        self.late_samples = 0  # imported samples for cells already closed here (dropped)
 
     def observe(self, symbol: str, ts: float, price: float) -> None:
         """Record one tick: O(1), and cheap unless a grid cell boundary has passed.
@@ -141,6 +144,58 @@ class CorrelationTracker:
                 found.append({"symbol": s, "corr": value, "coverage": cov})
         found.sort(key=lambda row: (-row["corr"], row["symbol"]))
         return found[:k]
+
+    def export_samples(self, symbols: Iterable[str], now: float,
+                       after: Mapping[str, int]) -> tuple[int, dict[str, list]]:
+        """Close the grids of ``symbols`` through the last cell ending by ``now`` and return
+        ``(that cell, {symbol: [(cell, time, price), ...]})``: each symbol's changed samples
+        after ``after[symbol]`` (all readable ones if absent). See ``import_samples``.
+        """
+        through = int(now // self._step) - 1
+        out: dict[str, list] = {}
+        for name in symbols:
+            g = self._grids.get(name)
+            if g is None:
+                continue
+            if g.cell <= through:
+                g.close_through(through)
+            out[name] = g.samples_after(after.get(name, g.first_cell - 1))
+        return through, out
+
+    def import_samples(self, symbol: str, samples: Iterable[Sequence[float]]) -> int:
+        """Place another process's samples of ``symbol`` (from ``export_samples``), oldest
+        first; cells already placed are skipped (senders repeat a few for lost messages),
+        cells already closed here are dropped and counted in ``late_samples``. Returns how
+        many were placed. Only for symbols this tracker does not observe itself.
+        """
+        g = self._grids.get(symbol)
+        last = self._imported.get(symbol)
+        placed = 0
+        for cell, ts, price in samples:
+            cell = int(cell)
+            if last is not None and cell <= last:
+                continue
+            if not (0.0 < price < _INF and -_INF < ts < _INF):
+                continue
+            if g is None:
+                g = self._grids[symbol] = SymbolGrid(self._step, self._capacity, ts, price,
+                                                     cell=cell)
+            elif not g.place(cell, ts, price):
+                self.late_samples += 1
+                continue
+            last = cell
+            placed += 1
+        if last is not None:
+            self._imported[symbol] = last
+        return placed
+
+    def imported(self, symbol: str) -> bool:
+        """Return True if ``symbol``'s samples come from another process."""
+        return symbol in self._imported
+
+    def symbols(self) -> list[str]:
+        """Return every symbol with a grid (observed here or imported), sorted."""
+        return sorted(self._grids)
 
     def bytes_per_symbol(self) -> int:
         """Return the bytes of grid storage each symbol holds (excluding the raw-tick deque)."""
