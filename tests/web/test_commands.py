@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 
 import pytest
 from django.core.management import CommandError, call_command
+from django.forms.models import model_to_dict
 
+from pulse.alerts.forms import AlertRuleForm
+from pulse.alerts.router import AlertRouter
+from pulse.models import AlertDelivery, AlertRule
 from tests.conftest import REPO
 
 
@@ -86,3 +91,32 @@ def test_setup_demo_creates_the_demo_user_once(settings, django_user_model):
     assert user.check_password("demo")
     watchlist = user.watchlists.get()
     assert watchlist.is_default and watchlist.items.count() >= 17
+    # One example alert rule (not one per run): the demo's own, on its watchlist, a toast
+    # only, and valid for the rule form the alerts page uses.
+    rule = AlertRule.objects.get()
+    assert rule.owner == user and rule.watchlist == watchlist
+    assert rule.scope == "watchlist" and rule.in_app and not rule.paused and rule.armed
+    assert not rule.endpoints.exists() and not user.webhook_endpoints.exists()
+    data = {k: v for k, v in model_to_dict(rule, fields=AlertRuleForm.Meta.fields).items()
+            if v is not None and v is not False}
+    form = AlertRuleForm(data=data, instance=rule, owner=user)
+    assert form.is_valid(), form.errors
+
+
+@pytest.mark.django_db
+def test_the_demo_rule_toasts_a_stress_event_on_the_demo_watchlist_only(settings):
+    settings.DEBUG = True
+    call_command("setup_demo")
+    rule = AlertRule.objects.get()
+    symbols = list(rule.watchlist.items.values_list("instrument__symbol", flat=True))
+    on_list = {"id": f"{symbols[0]}|move_1m|up|1.0", "symbol": symbols[0], "asset": "crypto",
+               "type": "move_1m", "direction": "up", "severity": "warning", "ts": 1.0,
+               "value": 0.02, "z": 4.0, "message": f"{symbols[0]} rose"}
+    off_list = {**on_list, "id": "NOPE-USD|move_1m|up|1.0", "symbol": "NOPE-USD"}
+    router = AlertRouter(clock=lambda: 100.0)
+    notices = router.route([off_list, on_list])
+    assert [n.user_id for n in notices] == [rule.owner_id]
+    toast = json.loads(notices[0].text)
+    assert toast["type"] == "alert" and toast["rule"]["name"] == rule.name
+    assert toast["event"]["symbol"] == symbols[0]
+    assert not AlertDelivery.objects.exists()  # no webhook: nothing for the dispatcher

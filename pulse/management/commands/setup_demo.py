@@ -1,4 +1,7 @@
-"""``setup_demo``: create the demo login and its watchlist (embedded development mode only)."""
+"""``setup_demo``: create the demo login, its watchlist and an example alert rule.
+
+Embedded development mode only.
+"""
 
 from __future__ import annotations
 
@@ -10,16 +13,18 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import transaction
 
 from pulse.feeds.universe import DEFAULT_UNIVERSE
-from pulse.models import Instrument, Watchlist, WatchlistItem
+from pulse.models import AlertRule, Instrument, Watchlist, WatchlistItem
 
 DEMO_USERNAME = "demo"
 DEMO_PASSWORD = "demo"
+DEMO_RULE_NAME = "Any stress on Market"
 
 
 class Command(BaseCommand):
     help = (
-        "Create the demo user (demo/demo) with a default watchlist of the built-in universe, "
-        "if absent. Refuses with DEBUG off or outside embedded mode."
+        "Create the demo user (demo/demo) with a default watchlist of the built-in universe "
+        "and an example in-app alert rule, if absent. Refuses with DEBUG off or outside "
+        "embedded mode."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -42,4 +47,13 @@ class Command(BaseCommand):
                 WatchlistItem(watchlist=watchlist, instrument=instrument, position=i)
                 for i, instrument in enumerate(instruments)
             )
-        self.stdout.write(f"created demo user with a {len(instruments)}-symbol watchlist")
+            # An example rule that fires within minutes on the simulator: any stress event
+            # (every type, warning or worse) on the watchlist, as an in-app toast only (no
+            # webhook endpoint), at most once per symbol every 5 minutes.
+            AlertRule.objects.create(
+                owner=user, name=DEMO_RULE_NAME, scope=AlertRule.Scope.WATCHLIST,
+                watchlist=watchlist, min_severity=AlertRule.Severity.WARNING,
+                mode=AlertRule.Mode.EVERY, cooldown_seconds=300, in_app=True,
+            )
+        self.stdout.write(f"created demo user with a {len(instruments)}-symbol watchlist "
+                          f"and the alert rule {DEMO_RULE_NAME!r}")
