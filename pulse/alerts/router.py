@@ -93,7 +93,8 @@ class AlertRouter:
                 payload={"suppressed": count},
                 last_error=(f"rule fired more than {spec.max_per_minute} times in a minute: "
                             f"{count} alert(s) suppressed")[:300]))
-            notices.append(Notice(spec.owner_id, throttle_text(spec, count)))
+            if spec.in_app:  # a rule that does not toast does not toast about itself either
+                notices.append(Notice(spec.owner_id, throttle_text(spec, count)))
         AlertDelivery.objects.bulk_create(rows, ignore_conflicts=True)
         if cooldowns:
             AlertCooldown.objects.bulk_create(

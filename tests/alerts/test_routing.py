@@ -140,6 +140,20 @@ async def test_a_runaway_rule_is_throttled_logged_and_flagged(alice):
     assert any('"alert_throttled"' in text for _, text in notes.sent)
 
 
+async def test_a_webhook_only_rule_is_throttled_without_any_toast(alice):
+    hook = await db(endpoint)(alice)
+    await db(rule)(alice, [hook], symbol="", scope="asset_class", asset_class="crypto",
+                   cooldown_seconds=0, max_per_minute=1, in_app=False)
+    events = [e for k in range(3) for e in fired_events(crash_ticks(symbol=f"COIN{k}"))]
+    notes = Notes()
+    store = AlertingEventStore(AlertRouter(clock=lambda: NOW), notes)
+    for data in events:
+        store.add(data)
+    await store.flush()
+    assert len(await db(deliveries)(state="throttled")) == 1  # logged and flagged as before
+    assert notes.sent == []  # but the rule's owner opted out of toasts for it
+
+
 async def test_in_app_alerts_go_to_the_owners_user_group_only(alice):
     class Layer:
         def __init__(self) -> None:
