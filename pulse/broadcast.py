@@ -19,6 +19,10 @@ every one also carries ``src``, the publishing ingest process, whose ``seq`` it 
 - ``pulse.request_history`` (to the control group): ``{"reply_to", "symbols", "seconds",
   "step"}``; answered on ``reply_to`` with ``pulse.history``: ``{"seq", "history": json}``
 
+- ``pulse.grid_samples`` (to the grid group, between ingest shards only):
+  ``{"src", "samples": json}``, the correlation grid samples of the sender's own symbols
+  (``pulse.ingest.grid_exchange``)
+
 Replies (``"reply": true``) reach one consumer outside the group sequence. The browser-facing
 schema, with an example per message type, is in ``docs/websocket.md``.
 """
@@ -36,6 +40,7 @@ logger = logging.getLogger(__name__)
 
 PULSE_GROUP = "pulse"
 CONTROL_GROUP = "pulse-control"
+GRID_GROUP = "pulse-grid"  # ingest shards only: each other's correlation grid samples
 
 SNAPSHOT = "pulse.snapshot"
 EVENT = "pulse.event"
@@ -47,6 +52,7 @@ REQUEST_SNAPSHOT = "pulse.request_snapshot"
 WATCHLIST_CHANGED = "watchlist.changed"
 REQUEST_CORRELATION = "pulse.request_correlation"
 REQUEST_HISTORY = "pulse.request_history"
+GRID_SAMPLES = "pulse.grid_samples"
 
 _GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 

@@ -292,6 +292,11 @@ class Engine:
             return -1, {}
         return self._tracker.export_samples(list(self._states), self.now - margin, after)
 
+    @property
+    def correlation_late_samples(self) -> int:
+        """Imported samples dropped because their cell was already closed here."""
+        return self._tracker.late_samples
+
     def import_correlation_samples(self, symbol: str, samples: list) -> int:
         """Take another shard's grid samples of ``symbol`` (ignored for own symbols)."""
         if symbol in self._states:

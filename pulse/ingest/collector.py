@@ -76,6 +76,26 @@ class PipelineCollector(Collector):
                        p.requests_answered)
         yield _gauge("pulse_ingest_uptime_seconds", "Seconds since this pipeline started.",
                      health["uptime"])
+        if health.get("grid_exchange"):
+            yield from self._grid(health["grid_exchange"])
+
+    @staticmethod
+    def _grid(grid: dict[str, Any]) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:
+        """Correlation grid samples shared between shards (``--shard i/n`` with n > 1)."""
+        yield _counter("pulse_grid_batches_published",
+                       "Grid sample batches sent to the other shards.", grid["published"])
+        yield _counter("pulse_grid_publish_failed", "Grid sample batches that failed to send.",
+                       grid["publish_failed"])
+        yield _counter("pulse_grid_batches_received",
+                       "Grid sample batches received from other shards.", grid["received"])
+        yield _counter("pulse_grid_batches_rejected", "Malformed grid sample batches ignored.",
+                       grid["rejected"])
+        yield _counter("pulse_grid_samples_placed",
+                       "Other shards' grid samples placed in this shard's correlation.",
+                       grid["placed"])
+        yield _counter("pulse_grid_samples_late",
+                       "Samples that arrived after their cell was used (raise the lag).",
+                       grid["late"])
 
     def _feeds(self, feeds: dict[str, dict[str, Any]]
                ) -> Iterator[CounterMetricFamily | GaugeMetricFamily]:

@@ -14,10 +14,11 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from pulse.broadcast import REQUEST_CORRELATION, REQUEST_HISTORY
+from pulse.broadcast import GRID_GROUP, GRID_SAMPLES, REQUEST_CORRELATION, REQUEST_HISTORY
 from pulse.engine import Engine
 from pulse.engine.tick import Tick
 from pulse.feeds.base import Feed, FeedState, SymbolRef, TickQueue
+from pulse.ingest.grid_exchange import GridExchange
 from pulse.ingest.page_queries import PageQueries, clean_correlation_request
 
 logger = logging.getLogger(__name__)
@@ -78,6 +79,7 @@ class PulsePipeline:
         record_interval: float = 5.0,
         prune_interval: float = 300.0,
         dispatcher: Any = None,
+        grid_exchange: GridExchange | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
         self.engine = engine
@@ -103,6 +105,8 @@ class PulsePipeline:
         self.record_interval = record_interval
         self.prune_interval = prune_interval
         self.dispatcher = dispatcher
+        # Sharded ingest: correlation grid samples shared with the other shards.
+        self.grid_exchange = grid_exchange
         self.clock = clock
         self.started_at = clock()
         self.ticks = 0
@@ -171,10 +175,11 @@ class PulsePipeline:
         return len(snaps)
 
     def correlation_symbols(self) -> list[str]:
-        """Return the symbols the broadcast correlation matrix covers."""
+        """Return the symbols the broadcast correlation matrix covers (every shard's, when
+        shards share grid samples)."""
         if self.corr_symbols:
             return list(self.corr_symbols)
-        return sorted(self.engine.symbols())[: self.corr_max_symbols]
+        return self.engine.correlation_symbols()[: self.corr_max_symbols]
 
     def compute_correlation(self) -> dict[str, Any]:
         """Recompute the correlation matrix (and top-3 against its first symbol)."""
@@ -217,6 +222,7 @@ class PulsePipeline:
             "store": None if self.store is None else self.store.stats(),
             "recording": None if self.recorder is None else self.recorder.stats(),
             "webhooks": None if self.dispatcher is None else self.dispatcher.stats(),
+            "grid_exchange": None if self.grid_exchange is None else self.grid_exchange.stats(),
             "unrouted": self.unrouted,
         }
 
@@ -249,25 +255,28 @@ class PulsePipeline:
     async def answer_correlation_request(self, reply_to: str, message: dict[str, Any]) -> bool:
         """Send one page the correlation of its symbols (base, method, bucket of its choice).
 
-        Malformed requests and requests about symbols this process does not follow (another
-        shard answers them) get no reply. Returns whether a reply was sent.
+        Malformed requests get no reply. With several shards exactly one answers: the shard
+        that follows the base symbol (its regime picks the lookback), or the leader (shard
+        0) when no shard knows the base; with a grid exchange its matrix covers every
+        shard's symbols. Returns whether a reply was sent.
         """
         params = clean_correlation_request(message)
         if params is None or self.publisher is None:
             return False
-        known = set(self.engine.symbols())
+        own = set(self.engine.symbols())
+        known = set(self.engine.correlation_symbols())
         wanted = params["symbols"]
         if wanted is None:
             symbols = self.correlation_symbols()
             base = params["base"] if params["base"] in symbols else None
         else:
-            # With several shards, only the one following the base symbol answers (the
-            # others would send a competing, differently partial matrix).
             base = params["base"] if params["base"] in wanted else min(wanted, default=None)
-            if base not in known:
-                return False
             symbols = [s for s in wanted if s in known]
-        if not symbols:
+        if self.grid_exchange is None:  # one process, or shards that only see their own
+            answers = base is None or base in own
+        else:
+            answers = base in own if base in known else self.grid_exchange.leader
+        if not answers or not symbols:
             return False
         text = self.page_queries.correlation(
             symbols, base, window=self.corr_window,
@@ -293,10 +302,14 @@ class PulsePipeline:
 
     async def answer_request(self, message: dict[str, Any]) -> None:
         """Dispatch one control-group request to its answer (unknown types are ignored)."""
+        kind = message.get("type")
+        if kind == GRID_SAMPLES:
+            if self.grid_exchange is not None:
+                self.grid_exchange.receive(message)
+            return
         reply_to = message.get("reply_to")
         if not isinstance(reply_to, str):
             return
-        kind = message.get("type")
         if kind == REQUEST_CORRELATION:
             await self.answer_correlation_request(reply_to, message)
         elif kind == REQUEST_HISTORY:
@@ -376,7 +389,9 @@ class PulsePipeline:
     async def _control_loop(self, layer: Any, group: str) -> None:
         """Answer consumers' requests (snapshot, correlation, history) on the control group."""
         channel = await layer.new_channel("pulse-ingest.")
-        await layer.group_add(group, channel)
+        groups = [group] + ([GRID_GROUP] if self.grid_exchange is not None else [])
+        for name in groups:
+            await layer.group_add(name, channel)
         try:
             while True:
                 message = await layer.receive(channel)
@@ -385,8 +400,9 @@ class PulsePipeline:
                 except Exception:  # one bad request must not stop answering the others
                     logger.exception("control request failed: %r", message.get("type"))
         finally:
-            with contextlib.suppress(Exception):
-                await layer.group_discard(group, channel)
+            for name in groups:
+                with contextlib.suppress(Exception):
+                    await layer.group_discard(name, channel)
 
     async def run(
         self,
@@ -410,6 +426,8 @@ class PulsePipeline:
             asyncio.create_task(self._every(self.health_interval, self.publish_health)),
             asyncio.create_task(self._every(1.0, self.persist)),
         ]
+        if self.grid_exchange is not None:
+            tasks.append(asyncio.create_task(self._every(1.0, self.grid_exchange.publish)))
         if self.status_sink is not None:
             tasks.append(asyncio.create_task(self._every(self.status_interval, self.save_status)))
         if self.recorder is not None:

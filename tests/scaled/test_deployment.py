@@ -76,6 +76,40 @@ def test_bob_only_gets_his_watchlist_symbols_on_any_daphne(deployment):
     assert alice.rows() == ALL  # alice, meanwhile, sees the whole market
 
 
+def test_correlation_spans_both_shards_and_exactly_one_shard_answers(deployment):
+    refs = parse_symbols(SYMBOLS)
+    shard_of = {ref.symbol: i for i in range(2) for ref in Shard(i, 2).select(refs)}
+    alice = deployment.sessions["alice"]
+    for shard in range(2):  # each shard has placed the other's samples at least once
+        wait_until(lambda s=shard: deployment.ingest_metrics(s).get(
+            "pulse_grid_samples_placed_total", 0) > 0, 15, what=f"grid samples in shard {shard}")
+    # A whole-market page without a base: the leader (shard 0) answers, for every symbol.
+    whole = asyncio.run(record(deployment.ws(1), alice, 6))
+    replies = whole.of_type("correlation")
+    assert len(replies) == 1, replies  # one reply to the one request, not one per shard
+    names = replies[0]["correlation"]["symbols"]
+    assert names == sorted(ALL)
+    corr = replies[0]
+    status = corr["correlation"]["status"]
+    assert all(s != "unknown_symbol" for row in status for s in row)  # grids exchanged
+    cross = [corr["correlation"]["matrix"][i][j] for i, a in enumerate(names)
+             for j, b in enumerate(names) if i < j and shard_of[a] != shard_of[b]]
+    # Pairs of two busy symbols (crypto, forex) have numbers; slow simulated stocks may
+    # still lack the 30 overlapping returns a number needs.
+    assert sum(isinstance(v, float) for v in cross) >= 4
+    # With a base, the shard that follows it answers (its regime picks the lookback).
+    base = min(s for s in ALL if shard_of[s] == 1)
+    page = asyncio.run(record(deployment.ws(0) + f"?base={base}", alice, 6))
+    [corr] = page.of_type("correlation")
+    assert corr["correlation"]["base"] == base
+    assert corr["correlation"]["base_regime"] is not None  # known only to its own shard
+    top = {row["symbol"] for row in corr["correlation"]["top"]}
+    assert {shard_of[s] for s in top} == {0, 1}  # the "moving with" list spans both shards
+    health = deployment.ingest_metrics(1)
+    assert health["pulse_grid_samples_placed_total"] > 0
+    assert health["pulse_grid_samples_late_total"] == 0
+
+
 def test_ingest_and_web_processes_expose_prometheus_metrics(deployment):
     ingest = deployment.ingest_metrics(0)
     for name in ("pulse_ingest_ticks_total", 'pulse_feed_messages_total{feed="simulator"}',

@@ -26,6 +26,7 @@ from pulse.feeds.registry import FEEDS, feed_class
 from pulse.ingest import status_store
 from pulse.ingest import symbols as symbol_source
 from pulse.ingest.collector import ingest_registry
+from pulse.ingest.grid_exchange import GridExchange
 from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
@@ -135,10 +136,14 @@ class Command(BaseCommand):
         warm = options["warm_start"] == "on" or (
             options["warm_start"] == "auto" and not {"simulator", "replay"} & set(feeds_wanted)
         )
+        exchange = None
+        if shard is not None and shard.count > 1 and layer is not None:
+            exchange = GridExchange(engine, layer, instance, leader=shard.index == 0)
         pipeline = PulsePipeline(
             engine,
             queue,
             feeds,
+            grid_exchange=exchange,
             publisher=Publisher(layer, source=instance) if layer is not None else None,
             store=AlertingEventStore(
                 AlertRouter(), LayerNotifier(layer) if layer is not None else None
