@@ -5,6 +5,12 @@ is set from the request, never chosen. Staff status alone opens nothing: such us
 model permissions, most simply membership of the "Watchlist editors" group (created by
 migration 0003: add, change, delete and view watchlists and their items, view instruments
 for the inline autocomplete, view events).
+
+The owner's quotas (``pulse.library.quotas``: watchlists per user, symbols per watchlist) are
+checked in the form and the items formset, under the owner's lock, which the admin's
+transaction holds until the save commits; a refusal is a validation error on the page.
+Staff owners are exempt, so in practice this concerns a superuser editing an ordinary
+user's lists.
 """
 
 from __future__ import annotations
@@ -15,11 +21,12 @@ from django import forms
 from django.contrib import admin
 from django.db import transaction
 from django.db.models import Count, QuerySet
+from django.forms.models import BaseInlineFormSet
 from django.http import HttpRequest
 
 import pulse.alerts.admin  # registers alert rules, endpoints and deliveries
 import pulse.api.admin  # noqa: F401  (registers API tokens)
-from pulse.library import watchlists
+from pulse.library import quotas, watchlists
 from pulse.models import Event, Instrument, Watchlist, WatchlistItem
 
 
@@ -27,24 +34,59 @@ from pulse.models import Event, Instrument, Watchlist, WatchlistItem
 class InstrumentAdmin(admin.ModelAdmin):
     """Searchable (also serves the watchlist inline's autocomplete)."""
 
-    list_display = ["symbol", "asset_class", "display_name", "provider_symbol", "active"]
+    list_display = ["symbol", "asset_class", "display_name", "provider_symbol", "active",
+                    "created_by", "created_at"]
     list_filter = ["asset_class", "active"]
     search_fields = ["symbol", "display_name", "provider_symbol"]
     ordering = ["symbol", "asset_class"]
+    readonly_fields = ["created_by", "created_at"]
+
+
+class WatchlistItemFormSet(BaseInlineFormSet):
+    """Refuse more symbols than the owner's per-watchlist quota allows, after this save."""
+
+    owner_fallback: Any = None  # the requesting user, set by WatchlistItemInline.get_formset
+
+    def clean(self) -> None:
+        super().clean()
+        if any(self.errors):
+            return
+        owner = self.instance.owner_id or self.owner_fallback
+        if owner is None:
+            return
+        with transaction.atomic():
+            user = watchlists.lock_owner(owner)
+            # Counted under the lock: items added meanwhile elsewhere count too.
+            count = self.instance.items.count() if self.instance.pk else 0
+            for form in self.forms:
+                if not form.has_changed() and form.instance.pk is None:
+                    continue  # an empty extra row
+                deleting = self.can_delete and self._should_delete_form(form)
+                if form.instance.pk is None and not deleting:
+                    count += 1
+                elif form.instance.pk is not None and deleting:
+                    count -= 1
+            quotas.check_symbols(user, count)  # QuotaExceeded: shown above the inline
 
 
 class WatchlistItemInline(admin.TabularInline):
     """The watchlist's symbols in order; positions are renumbered 0..n-1 on save."""
 
     model = WatchlistItem
+    formset = WatchlistItemFormSet
     extra = 1
     autocomplete_fields = ["instrument"]
     ordering = ["position", "id"]
     fields = ["instrument", "position"]
 
+    def get_formset(self, request: HttpRequest, obj: Any = None, **kwargs: Any) -> Any:
+        formset = super().get_formset(request, obj, **kwargs)
+        formset.owner_fallback = request.user
+        return formset
+
 
 class WatchlistAdminForm(forms.ModelForm):
-    """Check the per-owner unique name here, because the owner may not be a form field.
+    """Check the per-owner unique name and quota here: the owner may not be a form field.
 
     The model's own checks of the two per-owner constraints are skipped: the name is checked
     in ``clean`` for every user alike, and ticking "default" is allowed because
@@ -70,6 +112,15 @@ class WatchlistAdminForm(forms.ModelForm):
                 taken = taken.exclude(pk=self.instance.pk)
             if taken.exists():
                 self.add_error("name", "This owner already has a watchlist with this name.")
+        owner_id = getattr(owner, "pk", owner)
+        # self.instance still has its saved owner here (the form's values come later).
+        if owner_id and (self.instance.pk is None or owner_id != self.instance.owner_id):
+            # A new list, or one given to another owner: one more for that owner.
+            with transaction.atomic():
+                try:
+                    quotas.check_watchlists(watchlists.lock_owner(owner_id))
+                except quotas.QuotaExceeded as exc:
+                    self.add_error(None, exc)
         return data
 
 

@@ -12,7 +12,7 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
-from pulse_site.env import env_bool, env_float, env_list, env_str, redis_hosts
+from pulse_site.env import env_bool, env_float, env_int, env_list, env_str, redis_hosts
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -166,6 +166,11 @@ PULSE_HEALTH_INTERVAL = env_float("PULSE_HEALTH_INTERVAL", 5.0, minimum=0.5)
 # /metrics of web processes: open to these networks (or to everyone if PULSE_METRICS_PUBLIC).
 PULSE_METRICS_PUBLIC = env_bool("PULSE_METRICS_PUBLIC", False)
 PULSE_METRICS_ALLOW = env_list("PULSE_METRICS_ALLOW", ["127.0.0.1/32", "::1/128"])
+# Per-user quotas (staff and superusers are exempt): they bound what one user, or a stolen
+# session or API token, can make ingest subscribe at the data providers.
+PULSE_MAX_WATCHLISTS = env_int("PULSE_MAX_WATCHLISTS", 50, minimum=1)
+PULSE_MAX_WATCHLIST_SYMBOLS = env_int("PULSE_MAX_WATCHLIST_SYMBOLS", 200, minimum=1)
+PULSE_MAX_NEW_INSTRUMENTS_PER_DAY = env_int("PULSE_MAX_NEW_INSTRUMENTS_PER_DAY", 20, minimum=1)
 PULSE_FEED_OPTIONS = {
     "eodhd": {
         "api_key": env_str("EODHD_API_KEY"),

@@ -27,6 +27,8 @@ _STR = {"type": "string"}
 _ROWS = {"type": "array", "items": {"$ref": "#/components/schemas/SnapshotRow"}}
 _COMMON = {"401": _error("Missing, invalid, expired or revoked token")}
 _WATCHLIST_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
+_WATCHLIST_400 = _error("Invalid name or symbols (invalid_name, invalid_symbols, ...), or a "
+                        "per-user quota reached (quota_exceeded, detail.limit names it)")
 _WATCHLIST_BODY = {"content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/WatchlistInput"}}}}
 
@@ -93,7 +95,7 @@ def spec() -> dict[str, Any]:
                          "requestBody": _WATCHLIST_BODY,
                          "responses": {"201": _ok({"$ref": "#/components/schemas/Watchlist"},
                                                   "Created"),
-                                       **_COMMON, "400": _error("Invalid name or symbols")}}},
+                                       **_COMMON, "400": _WATCHLIST_400}}},
             "/api/v1/watchlists/{id}": {
                 "parameters": [_WATCHLIST_ID],
                 "get": {"summary": "One of your watchlists", "responses": {
@@ -102,7 +104,7 @@ def spec() -> dict[str, Any]:
                 "patch": {"summary": "Rename, replace symbols, make active (token required)",
                           "requestBody": _WATCHLIST_BODY, "responses": {
                               "200": _ok({"$ref": "#/components/schemas/Watchlist"}),
-                              **_COMMON, "400": _error("Invalid name or symbols"),
+                              **_COMMON, "400": _WATCHLIST_400,
                               "404": _error("Not found (or not yours)")}},
                 "delete": {"summary": "Delete (token required)", "responses": {
                     "204": {"description": "Deleted"}, **_COMMON,

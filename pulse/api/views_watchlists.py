@@ -1,6 +1,8 @@
 """REST: the caller's watchlists (list, create, read, update, delete); never anyone else's.
 
-Another user's watchlist id answers 404, exactly like an id that does not exist.
+Another user's watchlist id answers 404, exactly like an id that does not exist. A change
+over one of the caller's quotas (``pulse.library.quotas``) answers 400 ``quota_exceeded``
+naming the limit, and writes nothing.
 """
 
 from __future__ import annotations
@@ -15,7 +17,7 @@ from pulse.api.http_auth import api_view
 from pulse.api.responses import error
 from pulse.api.serializers import watchlist_json
 from pulse.api.watchlist_input import clean_name, resolve_symbols
-from pulse.library import watchlists
+from pulse.library import quotas, watchlists
 from pulse.models import Watchlist
 
 MAX_BODY = 64 * 1024
@@ -39,11 +41,13 @@ def _body(request: HttpRequest) -> tuple[dict[str, Any] | None, HttpResponse | N
 def _apply(watchlist: Watchlist, data: dict[str, Any], instruments: list | None) -> None:
     with transaction.atomic():
         if instruments is not None:
-            watchlist.items.all().delete()
-            for instrument in instruments:
-                watchlists.add_instrument(watchlist, instrument)
+            watchlists.replace_instruments(watchlist, instruments)
         if data.get("is_default") is True:
             watchlists.set_default(watchlist)
+
+
+def _quota_error(exc: quotas.QuotaExceeded) -> HttpResponse:
+    return error(400, "quota_exceeded", exc.detail())
 
 
 def _validate(data: dict[str, Any], owner: Any, instance: Watchlist | None,
@@ -55,7 +59,10 @@ def _validate(data: dict[str, Any], owner: Any, instance: Watchlist | None,
             return None, None, error(400, "invalid_name", errors)
     instruments = None
     if "symbols" in data:
-        instruments, errors = resolve_symbols(data["symbols"])
+        try:
+            instruments, errors = resolve_symbols(data["symbols"], owner)
+        except quotas.QuotaExceeded as exc:
+            return None, None, _quota_error(exc)
         if errors:
             return None, None, error(400, "invalid_symbols", errors)
     if "is_default" in data and not isinstance(data["is_default"], bool):
@@ -75,9 +82,12 @@ def watchlist_collection(request: HttpRequest) -> HttpResponse:
     name, instruments, refused = _validate(data, user, None)
     if refused:
         return refused
-    with transaction.atomic():
-        watchlist = watchlists.create(user, name)
-        _apply(watchlist, data, instruments)
+    try:
+        with transaction.atomic():
+            watchlist = watchlists.create(user, name)
+            _apply(watchlist, data, instruments)
+    except quotas.QuotaExceeded as exc:
+        return _quota_error(exc)
     watchlist.refresh_from_db()
     return JsonResponse(watchlist_json(watchlist), status=201)
 
@@ -100,9 +110,12 @@ def watchlist_item(request: HttpRequest, pk: int) -> HttpResponse:
     name, instruments, refused = _validate(data, user, watchlist)
     if refused:
         return refused
-    with transaction.atomic():
-        if name is not None and name != watchlist.name:
-            watchlists.rename(watchlist, name)
-        _apply(watchlist, data, instruments)
+    try:
+        with transaction.atomic():
+            if name is not None and name != watchlist.name:
+                watchlists.rename(watchlist, name)
+            _apply(watchlist, data, instruments)
+    except quotas.QuotaExceeded as exc:
+        return _quota_error(exc)
     watchlist.refresh_from_db()
     return JsonResponse(watchlist_json(watchlist))

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Any
 
 from pulse.feeds.base import SymbolRef
+from pulse.library import quotas
 from pulse.library.forms import WatchlistNameForm
 from pulse.models import Instrument, Watchlist
-
-MAX_SYMBOLS = 200
 
 
 def clean_name(value: Any, owner: Any, instance: Watchlist | None) -> tuple[str | None, Any]:
@@ -20,18 +19,20 @@ def clean_name(value: Any, owner: Any, instance: Watchlist | None) -> tuple[str 
     return form.cleaned_data["name"], None
 
 
-def resolve_symbols(values: Any) -> tuple[list[Instrument] | None, Any]:
+def resolve_symbols(values: Any, owner: Any) -> tuple[list[Instrument] | None, Any]:
     """Resolve ``["AAPL", "crypto:BTC-USD", ...]`` to instruments (unsaved if new).
 
     A bare symbol must name one known active instrument; ``class:SYMBOL`` may name a new
     one (ingest picks it up), as on the watchlist pages. Returns ``(instruments, None)`` or
-    ``(None, errors)``.
+    ``(None, errors)``. More symbols than ``owner`` may put on one watchlist
+    (``PULSE_MAX_WATCHLIST_SYMBOLS``) raise ``QuotaExceeded`` before any is looked up; the
+    watchlist operation checks again, under the owner's lock, when it writes.
     """
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         return None, "symbols must be a list of strings"
-    if len(values) > MAX_SYMBOLS:
-        return None, f"at most {MAX_SYMBOLS} symbols"
+    quotas.check_symbols(owner, len(values))
     found: list[Instrument] = []
+    seen: set[tuple[str, str]] = set()
     errors: dict[str, str] = {}
     for text in values:
         try:
@@ -39,10 +40,11 @@ def resolve_symbols(values: Any) -> tuple[list[Instrument] | None, Any]:
         except ValueError as exc:
             errors[text] = str(exc)
             continue
-        if any(i.asset_class == instrument.asset_class and i.symbol == instrument.symbol
-               for i in found):
+        key = (instrument.asset_class, instrument.symbol)
+        if key in seen:
             errors[text] = "listed twice"
             continue
+        seen.add(key)
         found.append(instrument)
     return (None, errors) if errors else (found, None)
 

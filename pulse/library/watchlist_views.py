@@ -24,6 +24,7 @@ from django.views.decorators.http import require_GET, require_POST
 
 from pulse.library import watchlists
 from pulse.library.forms import AddSymbolForm, WatchlistNameForm
+from pulse.library.quotas import QuotaExceeded
 from pulse.models import Watchlist, WatchlistItem
 
 View = Callable[..., HttpResponse]
@@ -77,11 +78,18 @@ def watchlist_list(request: HttpRequest) -> HttpResponse:
 
 @require_POST
 def watchlist_create(request: HttpRequest) -> HttpResponse:
-    """Create a watchlist (the first one becomes the active one) and open it."""
+    """Create a watchlist (the first one becomes the active one) and open it.
+
+    Over the user's quota of watchlists, the form shows why and nothing is created.
+    """
     form = WatchlistNameForm(request.POST, owner=request.user)
     if not form.is_valid():
         return _index(request, form, status=400)
-    watchlist = watchlists.create(request.user, form.cleaned_data["name"])
+    try:
+        watchlist = watchlists.create(request.user, form.cleaned_data["name"])
+    except QuotaExceeded as exc:
+        form.add_error(None, exc)
+        return _index(request, form, status=400)
     messages.success(request, f"Created “{watchlist.name}”. Add some symbols.")
     return redirect(watchlist)
 
@@ -125,11 +133,18 @@ def watchlist_set_default(request: HttpRequest, watchlist: Watchlist) -> HttpRes
 
 @owned_watchlist("POST")
 def item_add(request: HttpRequest, watchlist: Watchlist) -> HttpResponse:
-    """Add a symbol (an existing instrument, or a new one of an explicit asset class)."""
+    """Add a symbol (an existing instrument, or a new one of an explicit asset class).
+
+    A full list, or too many symbols new to Market Pulse today, is a form error.
+    """
     form = AddSymbolForm(request.POST, watchlist=watchlist)
     if not form.is_valid():
         return _detail(request, watchlist, status=400, add_form=form)
-    item = watchlists.add_instrument(watchlist, form.instrument)
+    try:
+        item = watchlists.add_instrument(watchlist, form.instrument)
+    except QuotaExceeded as exc:
+        form.add_error(None, exc)
+        return _detail(request, watchlist, status=400, add_form=form)
     messages.success(request, f"Added {item.instrument.symbol}.")
     return redirect(watchlist)
 

@@ -2,15 +2,22 @@
 
 Invariants kept here: a user with at least one watchlist has exactly one default (the
 "active" list the dashboard opens), and item positions are 0..n-1 in display order. Each
-operation locks the owner's watchlists first so two concurrent requests cannot both leave
-a default behind (PostgreSQL row locks; SQLite serializes writers anyway).
+operation locks the owner (their user row, then their watchlists) first so two concurrent
+requests cannot both leave a default behind, nor both take the last slot of a quota
+(PostgreSQL row locks; SQLite serializes writers anyway). Creating a watchlist, adding or
+replacing symbols and creating instruments check the owner's quotas
+(``pulse.library.quotas``) under that lock and raise ``QuotaExceeded`` before writing.
 """
 
 from __future__ import annotations
 
+from typing import Any
+
+from django.contrib.auth import get_user_model
 from django.db import transaction
 from django.db.models import Max, QuerySet
 
+from pulse.library import quotas
 from pulse.models import Instrument, Watchlist, WatchlistItem
 
 
@@ -19,8 +26,24 @@ def owned(owner) -> QuerySet[Watchlist]:
     return Watchlist.objects.filter(owner=owner).order_by("-is_default", "name", "id")
 
 
+def lock_owner(owner) -> Any:
+    """Lock ``owner``'s user row and return it, fresh (staff status included).
+
+    A per-user mutex that works even before the user has any watchlist. Call it inside a
+    transaction: the lock holds until that commits.
+    """
+    owner_id = getattr(owner, "pk", owner)
+    return get_user_model().objects.select_for_update().filter(pk=owner_id).first()
+
+
+def _lock_all(owner) -> tuple[Any, list[Watchlist]]:
+    """Lock the owner, then their watchlists (always in this order); return both."""
+    user = lock_owner(owner)
+    return user, list(Watchlist.objects.select_for_update().filter(owner=owner).order_by("id"))
+
+
 def _lock(owner) -> list[Watchlist]:
-    return list(Watchlist.objects.select_for_update().filter(owner=owner).order_by("id"))
+    return _lock_all(owner)[1]
 
 
 def ensure_one_default(owner) -> None:
@@ -38,9 +61,14 @@ def ensure_one_default(owner) -> None:
 
 
 def create(owner, name: str) -> Watchlist:
-    """Create a watchlist; the user's first one becomes their default."""
+    """Create a watchlist; the user's first one becomes their default.
+
+    Raises ``QuotaExceeded`` when the owner already has ``PULSE_MAX_WATCHLISTS``.
+    """
     with transaction.atomic():
-        first = not _lock(owner)
+        user, lists = _lock_all(owner)
+        quotas.check_watchlists(user)
+        first = not lists
         return Watchlist.objects.create(owner=owner, name=name, is_default=first)
 
 
@@ -70,21 +98,68 @@ def delete(watchlist: Watchlist) -> None:
         ensure_one_default(watchlist.owner_id)
 
 
+def _saved(instruments: list[Instrument], owner: Any) -> list[Instrument]:
+    """Return ``instruments`` with the unsaved ones (symbols new to Market Pulse) created.
+
+    One created meanwhile by someone else is simply used. Only the instruments this call
+    really creates count against ``owner``'s quota of new instruments, and are recorded as
+    theirs. Call under the owner's lock.
+    """
+    found: dict[tuple[str, str], Instrument] = {}
+    for instrument in instruments:
+        if instrument.pk is None:
+            existing = Instrument.objects.filter(asset_class=instrument.asset_class,
+                                                 symbol=instrument.symbol).first()
+            if existing is not None:
+                found[instrument.asset_class, instrument.symbol] = existing
+    new = {(i.asset_class, i.symbol) for i in instruments
+           if i.pk is None and (i.asset_class, i.symbol) not in found}
+    quotas.check_new_instruments(owner, len(new))
+    result = []
+    for instrument in instruments:
+        if instrument.pk is None:
+            key = (instrument.asset_class, instrument.symbol)
+            if key not in found:
+                found[key] = Instrument.objects.get_or_create(
+                    asset_class=instrument.asset_class, symbol=instrument.symbol,
+                    defaults={"created_by": owner},
+                )[0]
+            instrument = found[key]
+        result.append(instrument)
+    return result
+
+
 def add_instrument(watchlist: Watchlist, instrument: Instrument) -> WatchlistItem:
     """Append ``instrument`` at the end of ``watchlist`` (the form rejects duplicates).
 
     An unsaved ``instrument`` (a symbol new to Market Pulse) is created first; ingest picks
-    it up with the next poll of the watchlists' symbols.
+    it up with the next poll of the watchlists' symbols. Raises ``QuotaExceeded`` (nothing
+    written) when the list is full or the owner created too many instruments today.
     """
     with transaction.atomic():
-        _lock(watchlist.owner_id)
-        if instrument.pk is None:
-            instrument, _ = Instrument.objects.get_or_create(
-                asset_class=instrument.asset_class, symbol=instrument.symbol
-            )
+        owner, _ = _lock_all(watchlist.owner_id)
+        quotas.check_symbols(owner, watchlist.items.count() + 1)
+        (instrument,) = _saved([instrument], owner)
         last = watchlist.items.aggregate(last=Max("position"))["last"]
         return WatchlistItem.objects.create(
             watchlist=watchlist, instrument=instrument, position=0 if last is None else last + 1
+        )
+
+
+def replace_instruments(watchlist: Watchlist, instruments: list[Instrument]) -> None:
+    """Make ``instruments`` (distinct; unsaved ones are created) the list's items, in order.
+
+    Raises ``QuotaExceeded`` (nothing written) when there are too many of them or they
+    would make the owner create too many instruments today.
+    """
+    with transaction.atomic():
+        owner, _ = _lock_all(watchlist.owner_id)
+        quotas.check_symbols(owner, len(instruments))
+        instruments = _saved(instruments, owner)
+        watchlist.items.all().delete()
+        WatchlistItem.objects.bulk_create(
+            WatchlistItem(watchlist=watchlist, instrument=instrument, position=position)
+            for position, instrument in enumerate(instruments)
         )
 
 

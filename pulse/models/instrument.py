@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+from django.conf import settings
 from django.db import models
+from django.utils import timezone
 
 from pulse.engine.tick import CRYPTO, FOREX, STOCKS
 
@@ -25,6 +27,15 @@ class Instrument(models.Model):
     )
     display_name = models.CharField(max_length=100, blank=True)
     active = models.BooleanField(default=True)
+    # Who added it as a symbol new to Market Pulse (per-user quota of new instruments).
+    # Empty for instruments from setup_demo, ingest, the admin, or from before this was kept.
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True,
+        related_name="+", editable=False,
+    )
+    # Empty for instruments that existed before this field did.
+    created_at = models.DateTimeField(null=True, blank=True, default=timezone.now,
+                                      editable=False)
 
     class Meta:
         ordering = ["asset_class", "symbol"]

@@ -127,7 +127,7 @@ def test_alices_token_cannot_read_or_modify_bobs_watchlists(alice, bob, alice_to
     ({"name": "New", "symbols": ["NOPE"]}, "invalid_symbols"),
     ({"name": "New", "symbols": ["bonds:X"]}, "invalid_symbols"),
     ({"name": "New", "symbols": ["AAPL", "aapl"]}, "invalid_symbols"),
-    ({"name": "New", "symbols": ["AAPL"] * 201}, "invalid_symbols"),
+    ({"name": "New", "symbols": ["AAPL"] * 201}, "quota_exceeded"),  # PULSE_MAX_WATCHLIST_SYMBOLS
     ({"name": "New", "is_default": "yes"}, "invalid_is_default"),
     ({"name": "New", "owner": 2}, "unknown_fields"),
     ([1, 2], "invalid_json"),
