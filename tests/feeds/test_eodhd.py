@@ -150,7 +150,10 @@ async def test_it_streams_every_endpoint_over_its_own_socket() -> None:
         feed = EodhdFeed([AAPL, EURUSD, BTC], queue, api_key=KEY, base_url=f"{server.url}/ws",
                          **FAST)
         async with running(feed):
-            await server.wait_until(lambda: feed.counters.state is FeedState.LIVE)
+            # LIVE means connected; the subscribe frames may still be on their way.
+            await server.wait_until(lambda: feed.counters.state is FeedState.LIVE and all(
+                (conn := server.live_on(ep)) and conn.subscribed
+                for ep in ("us", "forex", "crypto")))
             us, fx, cx = (server.live_on(ep) for ep in ("us", "forex", "crypto"))
             assert us and fx and cx and server.live_on("us-quote") is None
             assert (us.subscribed, fx.subscribed, cx.subscribed) == ({"AAPL"}, {"EURUSD"},
@@ -280,8 +283,8 @@ async def test_it_fails_on_a_symbol_limit_status_and_retries_when_symbols_change
             await server.wait_until(lambda: feed.counters.state is FeedState.FAILED)
             assert "422" in feed.counters.reason
             feed.set_symbols([AAPL])
-            await server.wait_until(lambda: feed.counters.state is FeedState.LIVE)
-            assert server.live_on("us").subscribed == {"AAPL"}
+            await server.wait_until(lambda: feed.counters.state is FeedState.LIVE and (
+                (conn := server.live_on("us")) is not None and conn.subscribed == {"AAPL"}))
 
 
 def test_the_watchdog_ignores_quiet_markets_but_not_quiet_crypto() -> None:
