@@ -74,3 +74,12 @@ def session_cookie_for(user) -> str:
     store[HASH_SESSION_KEY] = user.get_session_auth_hash()
     store.save()
     return f"sessionid={store.session_key}"
+
+
+@pytest.fixture
+def limits(settings):
+    """Small quotas: 2 watchlists, 3 symbols per list, 2 new instruments a day."""
+    settings.PULSE_MAX_WATCHLISTS = 2
+    settings.PULSE_MAX_WATCHLIST_SYMBOLS = 3
+    settings.PULSE_MAX_NEW_INSTRUMENTS_PER_DAY = 2
+    return settings

@@ -20,15 +20,6 @@ pytestmark = pytest.mark.django_db
 URL = "/api/v1/watchlists"
 
 
-@pytest.fixture
-def limits(settings):
-    """Small quotas: 2 watchlists, 3 symbols per list, 2 new instruments a day."""
-    settings.PULSE_MAX_WATCHLISTS = 2
-    settings.PULSE_MAX_WATCHLIST_SYMBOLS = 3
-    settings.PULSE_MAX_NEW_INSTRUMENTS_PER_DAY = 2
-    return settings
-
-
 def refused(response, setting: str, limit: int) -> str:
     """Assert ``response`` is the quota error for ``setting``; return its message."""
     assert response.status_code == 400, response.content

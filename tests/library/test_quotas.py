@@ -26,15 +26,6 @@ from tests.library.test_admin import ADMIN, change_data
 pytestmark = pytest.mark.django_db
 
 
-@pytest.fixture
-def limits(settings):
-    """Small quotas: 2 watchlists, 3 symbols per list, 2 new instruments a day."""
-    settings.PULSE_MAX_WATCHLISTS = 2
-    settings.PULSE_MAX_WATCHLIST_SYMBOLS = 3
-    settings.PULSE_MAX_NEW_INSTRUMENTS_PER_DAY = 2
-    return settings
-
-
 def add(client, watchlist: Watchlist, symbol: str):
     return client.post(f"/watchlists/{watchlist.pk}/items/add/", {"symbol": symbol})
 

@@ -189,10 +189,6 @@ class CorrelationTracker:
             self._imported[symbol] = last
         return placed
 
-    def imported(self, symbol: str) -> bool:
-        """Return True if ``symbol``'s samples come from another process."""
-        return symbol in self._imported
-
     def symbols(self) -> list[str]:
         """Return every symbol with a grid (observed here or imported), sorted."""
         return sorted(self._grids)
