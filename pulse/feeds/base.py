@@ -71,6 +71,9 @@ class FeedCounters:
     gaps: int = 0
     duplicates: int = 0
     dropped: int = 0
+    clock_skew: int = 0  # ticks dropped: exchange time too far ahead of the feed's clock
+    clock_resets: int = 0  # the clock reference re-anchored (provider clock shift, data gap)
+    clock_corrected: int = 0  # ticks shifted back by a negative (exchange-ahead) offset
     last_message_at: float | None = None  # local wall clock, seconds
     clock_offset: float | None = None  # receipt time minus exchange time, EWMA, seconds
 
@@ -85,7 +88,11 @@ class FeedCounters:
         self.last_message_at = now
 
     def note_offset(self, recv_ts: float, exchange_ts: float) -> None:
-        """Track the receipt-minus-exchange clock offset as a slow EWMA."""
+        """Track the receipt-minus-exchange clock offset as a slow EWMA.
+
+        Live feeds call it only with samples their :class:`~pulse.feeds.clock.ClockGuard`
+        found plausible, so one skewed tick cannot drag it.
+        """
         sample = recv_ts - exchange_ts
         if self.clock_offset is None:
             self.clock_offset = sample
@@ -106,6 +113,9 @@ class FeedCounters:
             "gaps": self.gaps,
             "duplicates": self.duplicates,
             "dropped": self.dropped,
+            "clock_skew": self.clock_skew,
+            "clock_resets": self.clock_resets,
+            "clock_corrected": self.clock_corrected,
             "last_message_age": None if age is None else round(age, 3),
             "clock_offset": None if self.clock_offset is None else round(self.clock_offset, 4),
         }

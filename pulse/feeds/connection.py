@@ -37,7 +37,9 @@ from websockets.exceptions import (
 from pulse.engine.tick import Tick
 from pulse.feeds.backoff import Backoff
 from pulse.feeds.base import Feed, FeedConfigError, FeedState
+from pulse.feeds.clock import DEFAULT_TOLERANCE, ClockGuard
 from pulse.feeds.frames import Rejected
+from pulse.feeds.overlap import DEFAULT_WINDOW, OverlapDedupe
 
 log = logging.getLogger(__name__)
 
@@ -90,6 +92,8 @@ class ConnectionOptions:
     max_age: float | None = None
     fatal_retry_after: float | None = 300.0
     proxy: str | bool | None = True
+    clock_tolerance: float = DEFAULT_TOLERANCE  # s a tick may be ahead of the feed's clock
+    overlap_window: float = DEFAULT_WINDOW  # s of ticks checked for re-sends on reconnect
 
     @classmethod
     def names(cls) -> frozenset[str]:
@@ -101,10 +105,14 @@ class ConnectionOptions:
         """Build from feed options (unknown keys ignored), with provider ``defaults`` first."""
         values = {**defaults, **{k: v for k, v in options.items() if k in cls.names()}}
         opts = cls(**values)
-        for name in ("backoff_base", "backoff_cap", "open_timeout", "handshake_timeout"):
+        for name in ("backoff_base", "backoff_cap", "open_timeout", "handshake_timeout",
+                     "clock_tolerance"):
             value = getattr(opts, name)
-            if not isinstance(value, int | float) or value <= 0:
+            if not isinstance(value, int | float) or not 0 < value < math.inf:
                 raise FeedConfigError(f"option {name} must be a positive number, got {value!r}")
+        window = opts.overlap_window
+        if not isinstance(window, int | float) or not 0 <= window < math.inf:
+            raise FeedConfigError(f"option overlap_window must be a number >= 0, got {window!r}")
         if not isinstance(opts.max_size, int) or opts.max_size < 1024:
             raise FeedConfigError(f"option max_size must be an int >= 1024, got {opts.max_size!r}")
         return opts
@@ -163,6 +171,8 @@ class Endpoint:
         self._on_state = on_state
         self._changed = asyncio.Event()
         self._last_message = 0.0  # loop time
+        self.clock = ClockGuard(feed.counters, tolerance=opts.clock_tolerance)
+        self.overlap = OverlapDedupe(opts.overlap_window)
 
     # ---- provider hooks
 
@@ -203,9 +213,18 @@ class Endpoint:
     # ---- used by provider code
 
     def deliver(self, tick: Tick) -> None:
-        """Track the clock offset and hand ``tick`` to the feed's queue."""
-        self.feed.counters.note_offset(tick.recv_ts, tick.ts)
-        self.feed.emit(tick)
+        """Hand ``tick`` to the feed's queue unless it is a re-sent duplicate or time-skewed.
+
+        Ticks without a provider id are checked against the last reconnect's overlap
+        (:mod:`pulse.feeds.overlap`; ticks with ids are deduped by the provider module on the
+        id), then every tick's exchange time against its receipt time (:mod:`pulse.feeds.clock`),
+        in that order because the clock check may correct ``ts``.
+        """
+        if tick.trade_id is None and not self.overlap.admit(tick):
+            self.feed.counters.duplicates += 1
+            return
+        if self.clock.admit(tick):
+            self.feed.emit(tick)
 
     def reject(self, rejected: Rejected) -> None:
         """Count an unusable frame by reason."""
@@ -348,6 +367,7 @@ class Endpoint:
         ) as ws:
             async with asyncio.timeout(self.opts.handshake_timeout):
                 await self.handshake(ws)
+            self.overlap.reconnected(time.time())
             self.subscribed = self.subscribed_on_open(wanted)
             self._changed.clear()
             await self._sync(ws)
