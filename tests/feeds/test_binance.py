@@ -6,6 +6,7 @@ import asyncio
 import gzip
 import json
 import math
+import time
 from pathlib import Path
 
 import pytest
@@ -263,3 +264,19 @@ def test_it_caps_streams_per_connection_and_reports_the_excess() -> None:
     feed.set_symbols([SymbolRef(CRYPTO, f"C{i:04d}USDT") for i in range(1030)])
     assert len(feed.endpoint.wanted()) == 1024
     assert "1030 symbols requested, Binance allows 1024" in feed.counters.reason
+
+
+async def test_a_trade_stamped_far_ahead_of_receipt_is_dropped_and_counted() -> None:
+    queue = TickQueue()
+    async with FakeBinance() as server:
+        feed = BinanceFeed([BTC], queue, base_url=server.url, **FAST)
+        async with running(feed):
+            await server.wait_until(lambda: feed.counters.state is FeedState.LIVE)
+            ahead = int((time.time() + 3500) * 1000)
+            await server.send(binance_trade("BTCUSDT", 1, "60000.00"))
+            await server.send(binance_trade("BTCUSDT", 2, "66000.00", ts_ms=ahead))
+            await server.send(binance_trade("BTCUSDT", 3, "60001.00"))
+            await server.wait_until(lambda: feed.counters.messages == 3 and len(queue) == 2)
+        assert [t.trade_id for t in queued(queue)] == [1, 3]
+        assert feed.health()["clock_skew"] == 1
+        assert feed.counters.gaps == 0  # the dropped trade was received, not missed

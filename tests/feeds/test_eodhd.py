@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import json
+import time
 
 import pytest
 from websockets.asyncio.client import connect
@@ -308,3 +309,80 @@ async def test_it_stops_promptly_while_waiting_for_authorized() -> None:
             assert feed.counters.state is FeedState.CONNECTING
         assert feed.counters.state is FeedState.STOPPED
         await server.wait_until(lambda: not server.live)
+
+
+# --------------------------------------------------------------------------- time and dedupe
+
+
+def now_ms(offset: float = 0.0) -> int:
+    return int((time.time() + offset) * 1000)
+
+
+async def test_a_reconnect_drops_only_the_resent_overlap_and_keeps_identical_genuine_trades(
+) -> None:
+    queue = TickQueue()
+    async with FakeEodhd() as server:
+        feed = EodhdFeed([AAPL], queue, api_key=KEY, base_url=f"{server.url}/ws", **FAST)
+        async with running(feed):
+            await server.wait_until(lambda: server.live_on("us") and
+                                    server.live_on("us").subscribed)
+            t0 = now_ms()
+            # Normal flow: three identical trades (one order filling three resting orders)
+            # are genuine and must all arrive; nothing without an id is deduped here.
+            before = [eodhd_us_trade("AAPL", 190.5, t=t0)] * 3 + [
+                eodhd_us_trade("AAPL", 190.6, t=t0 + 5)]
+            for frame in before:
+                await server.send(frame, server.live_on("us"))
+            await wait_until(lambda: len(queue) == 4)
+            server.drop(server.live_on("us"))
+            await server.wait_until(lambda: len(server.endpoint_conns("us")) == 2
+                                    and server.live_on("us") and server.live_on("us").subscribed)
+            # The server re-sends its last trades (two of the three identical ones and the
+            # 190.6), then new trades, one of them identical in ts, price and size to an
+            # earlier one: only the re-sent copies go.
+            after = [eodhd_us_trade("AAPL", 190.5, t=t0)] * 2 + [
+                eodhd_us_trade("AAPL", 190.6, t=t0 + 5), eodhd_us_trade("AAPL", 190.7, t=t0 + 9),
+                eodhd_us_trade("AAPL", 190.7, t=t0 + 9)]
+            for frame in after:
+                await server.send(frame, server.live_on("us"))
+            await wait_until(lambda: feed.counters.messages >= len(before) + len(after))
+            await wait_until(lambda: len(queue) == 6)
+        assert [t.price for t in queued(queue)] == [190.5, 190.5, 190.5, 190.6, 190.7, 190.7]
+        assert feed.counters.duplicates == 3
+        assert feed.health()["duplicates"] == 3
+
+
+async def test_a_future_stamped_trade_is_dropped_and_a_skewed_provider_clock_recovers() -> None:
+    queue = TickQueue()
+    async with FakeEodhd() as server:
+        feed = EodhdFeed([BTC], queue, api_key=KEY, base_url=f"{server.url}/ws",
+                         clock_tolerance=5.0, **FAST)
+        async with running(feed):
+            await server.wait_until(lambda: server.live_on("crypto") and
+                                    server.live_on("crypto").subscribed)
+            conn = server.live_on("crypto")
+
+            async def send(price: float, ahead: float) -> None:
+                await server.send(json.dumps({"s": "BTC-USD", "p": price, "q": 0.1,
+                                              "t": now_ms(ahead)}), conn)
+
+            await send(60000.0, 0.0)
+            await send(66000.0, 3500.0)  # the tick that froze a symbol
+            await send(60001.0, 0.0)
+            await wait_until(lambda: feed.counters.messages >= 3)
+            await wait_until(lambda: len(queue) == 2)
+            assert [t.price for t in queued(queue)] == [60000.0, 60001.0]
+            assert feed.health()["clock_skew"] == 1
+            # Now the provider's clock jumps 30 s ahead for good: the feed follows it within
+            # seconds (2 s of agreeing ticks) instead of rejecting everything forever.
+            began = time.time()
+            price = 60002.0
+            while len(queue) < 3:
+                await send(price, 30.0)
+                price += 1.0
+                await asyncio.sleep(0.1)
+                assert time.time() - began < 4.0, "the feed did not follow the clock shift"
+        health = feed.health()
+        assert health["clock_resets"] == 1 and health["clock_skew"] > 1
+        last = queued(queue)[-1]
+        assert last.ts <= last.recv_ts + 1.0  # corrected into our time frame for the engine
