@@ -14,7 +14,8 @@ counts it in ``FeedCounters.clock_skew``.
 The offset is measured per symbol (venues behind one provider can run different clocks) and
 is robust by construction:
 
-* it starts from the feed's current offset (0, synchronised clocks, for the first symbol);
+* it starts from the feed's current offset (0, synchronised clocks, for the first symbol),
+  or from the symbol's first sample when that agrees with it;
 * only *plausible* samples (within ``tolerance`` of the offset) feed its slow EWMA, so a
   single skewed tick moves it by at most ``ALPHA * tolerance``;
 * an implausible sample never moves it, but a run of them that agree with each other (within
@@ -90,7 +91,10 @@ class ClockGuard:
         clock = self._clocks.get(tick.symbol)
         if clock is None:
             prior = self.counters.clock_offset
-            clock = self._clocks[tick.symbol] = _SymbolClock(0.0 if prior is None else prior)
+            prior = 0.0 if prior is None else prior
+            # A first sample that agrees with the prior is the best estimate of this symbol's.
+            start = sample if abs(sample - prior) <= self.tolerance else prior
+            clock = self._clocks[tick.symbol] = _SymbolClock(start)
         deviation = sample - clock.offset  # < 0: the tick is ahead of the predicted time
         tolerance = self.tolerance
         if -tolerance <= deviation <= tolerance:

@@ -12,7 +12,10 @@ Two input formats:
 Files ending in ``.gz`` are gzip. Readers never raise for bad data: a bad line is counted in
 ``stats.parse_failures`` by reason and skipped. A line whose price or time is not a finite
 positive number is counted as ``bad_price``/``bad_ts`` here rather than passed on, so the
-engine only ever sees plausible ticks from a file.
+engine only ever sees plausible ticks from a file. Each file is also checked against its own
+clock before files are merged (:mod:`pulse.feeds.stream_clock`): absurd times are ``bad_ts``,
+ticks far ahead of the stream are dropped (``clock_skew``) unless the next lines confirm a
+genuine gap (``clock_resets``).
 """
 
 from __future__ import annotations
@@ -34,6 +37,7 @@ import orjson
 
 from pulse.engine.tick import ASSET_CLASSES, CRYPTO, Tick
 from pulse.feeds.base import Feed, FeedConfigError, FeedCounters, FeedState, SymbolRef, TickQueue
+from pulse.feeds.stream_clock import follow_clock
 
 FORMATS: Final = ("ticks", "binance")
 MAX_LINE: Final = 64 * 1024  # longer lines are hostile or corrupt: counted, never parsed
@@ -109,6 +113,28 @@ def _finite_positive(value: Any) -> bool:
 
 def read_ticks(path: str | Path, stats: FeedCounters | None = None, *,
                provider: str = "replay") -> Iterator[Tick]:
+    """Yield the ticks of an NDJSON tick file (see :func:`_parse_ticks`), time-checked.
+
+    Every file is checked against its own clock (:func:`~pulse.feeds.stream_clock.follow_clock`:
+    absurd times are ``bad_ts``, ticks far ahead of the stream are held until confirmed,
+    else counted in ``clock_skew``).
+    """
+    stats = ReplayStats() if stats is None else stats
+    return follow_clock(_parse_ticks(path, stats, provider=provider), stats)
+
+
+def read_binance(path: str | Path, stats: FeedCounters | None = None, *,
+                 provider: str = "binance") -> Iterator[Tick]:
+    """Yield the trades of a Binance recording (see :func:`_parse_binance`), time-checked.
+
+    Checked against the file's own clock like :func:`read_ticks`.
+    """
+    stats = ReplayStats() if stats is None else stats
+    return follow_clock(_parse_binance(path, stats, provider=provider), stats)
+
+
+def _parse_ticks(path: str | Path, stats: FeedCounters | None = None, *,
+                 provider: str = "replay") -> Iterator[Tick]:
     """Yield the ticks of an NDJSON tick file in file order; count bad lines in ``stats``.
 
     Failure reasons: ``bad_json``, ``not_object``, ``missing_field``, ``bad_type`` (wrong
@@ -168,8 +194,8 @@ def read_ticks(path: str | Path, stats: FeedCounters | None = None, *,
                        bid=bid, ask=ask, size=size, provider=provider)
 
 
-def read_binance(path: str | Path, stats: FeedCounters | None = None, *,
-                 provider: str = "binance") -> Iterator[Tick]:
+def _parse_binance(path: str | Path, stats: FeedCounters | None = None, *,
+                   provider: str = "binance") -> Iterator[Tick]:
     """Yield one tick per trade message of a Binance combined-stream recording.
 
     A line is ``<local_receive_ns> <json>``, for example::
