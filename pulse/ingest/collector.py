@@ -21,8 +21,15 @@ _FEED_COUNTERS = (
     ("ticks", "pulse_feed_ticks", "Ticks parsed from the provider's messages."),
     ("reconnects", "pulse_feed_reconnects", "Reconnections to the provider."),
     ("gaps", "pulse_feed_gaps", "Sequence gaps seen in the provider's stream."),
-    ("duplicates", "pulse_feed_duplicates", "Duplicate trades skipped after reconnects."),
+    ("duplicates", "pulse_feed_duplicates",
+     "Duplicate trades skipped (repeated id or sequence, or re-sent after a reconnect)."),
     ("dropped", "pulse_feed_dropped_ticks", "Ticks dropped because the engine queue was full."),
+    ("clock_skew", "pulse_feed_clock_skew",
+     "Ticks dropped: exchange time too far ahead of the feed's (or file's) clock."),
+    ("clock_resets", "pulse_feed_clock_resets",
+     "Times the feed's clock reference re-anchored (provider clock shift, recording gap)."),
+    ("clock_corrected", "pulse_feed_clock_corrected",
+     "Ticks shifted back because the provider's clock runs ahead of ours."),
 )
 
 

@@ -77,6 +77,7 @@ def _pipeline() -> PulsePipeline:
     feed.counters.messages = 7
     feed.counters.reconnects = 2
     feed.counters.parse_failures["bad_json"] = 3
+    feed.counters.clock_skew = 4
     return PulsePipeline(Engine(EngineConfig()), queue, {"idle": feed}, store=EventStore())
 
 
@@ -93,6 +94,7 @@ def test_collector_reads_pipeline_counters_at_scrape_time():
     assert sample("pulse_feed_messages_total", {"feed": "idle"}) == 7
     assert sample("pulse_feed_reconnects_total", {"feed": "idle"}) == 2
     assert sample("pulse_feed_parse_failures_total", {"feed": "idle", "reason": "bad_json"}) == 3
+    assert sample("pulse_feed_clock_skew_total", {"feed": "idle"}) == 4
     assert sample("pulse_engine_lag_seconds") == 0.25
     assert sample("pulse_snapshot_flushed_rows_total") == 10
     assert sample("pulse_queue_capacity") == 10
