@@ -5,10 +5,10 @@ Usage (from the repository root)::
     .venv/bin/python bench/feed_time_bench.py            # 7 interleaved rounds
     .venv/bin/python bench/feed_time_bench.py --rounds 11
 
-1. Replay: reading the recorded Binance session (``../shared/data/binance-spot-2024-08-08``,
-   both files merged by time) with and without the stream-clock check, and synthetic NDJSON
-   ticks written to a temporary file; ticks per second, median and range over the rounds,
-   the two variants interleaved so machine noise hits both.
+1. Replay: the stream clock's extra cost per tick on two hours of the synthetic market held
+   in memory (iteration with and without ``follow_clock``), and reading the same ticks from
+   an NDJSON file with and without it; median and range over the rounds, the variants
+   interleaved so machine noise hits both.
 2. Live path: ``ClockGuard.admit`` and ``OverlapDedupe.admit`` per tick (ns), on the
    recording's ticks with their real receipt times.
 
@@ -36,10 +36,10 @@ from pulse.feeds.replay import (
     _parse_binance,
     _parse_ticks,
     merge_by_time,
-    read_binance,
     read_ticks,
     write_ticks,
 )
+from pulse.feeds.stream_clock import follow_clock
 from pulse.feeds.synthetic import SyntheticMarket
 from pulse.feeds.universe import DEFAULT_UNIVERSE
 
@@ -59,37 +59,38 @@ def _spread(label: str, rates: list[float]) -> str:
 
 
 def bench_replay(rounds: int) -> None:
-    """Print reading throughput with and without the stream clock, interleaved."""
-    files = sorted(DATA.glob("*.gz"))
+    """Print the stream clock's cost per tick, in memory and on reading an NDJSON file."""
+    market = SyntheticMarket(DEFAULT_UNIVERSE, seed=1, start_ts=T0, stock_hours="always")
+    ticks = list(market.ticks_until(T0 + 2 * 3600))
+
+    def raw() -> Iterator[Tick]:
+        yield from ticks
+
+    extra = []
+    for _ in range(rounds):
+        _, plain = _count(raw)
+        _, checked = _count(lambda: follow_clock(raw(), ReplayStats()))
+        extra.append((checked - plain) / len(ticks) * 1e9)
+    print(f"stream clock, in memory [{len(ticks):,} ticks]: median "
+          f"{statistics.median(extra):+.0f} ns/tick (min {min(extra):+.0f}, "
+          f"max {max(extra):+.0f}, n={rounds})")
     with tempfile.TemporaryDirectory() as tmp:
         ndjson = Path(tmp) / "ticks.ndjson"
-        market = SyntheticMarket(DEFAULT_UNIVERSE, seed=1, start_ts=T0, stock_hours="always")
-        write_ticks(ndjson, market.ticks_until(T0 + 1800))
+        write_ticks(ndjson, ticks)
         variants: dict[str, Callable[[], Iterator[Tick]]] = {
             "ndjson raw parse": lambda: _parse_ticks(ndjson, ReplayStats()),
             "ndjson + stream clock": lambda: read_ticks(ndjson, ReplayStats()),
         }
-        if files:
-            variants["binance raw parse (2 files)"] = lambda: merge_by_time(
-                [_parse_binance(f, ReplayStats()) for f in files])
-            variants["binance + stream clock (2 files)"] = lambda: merge_by_time(
-                [read_binance(f, ReplayStats()) for f in files])
-        else:
-            print(f"(no recording at {DATA}: Binance rows skipped)")
         rates: dict[str, list[float]] = {name: [] for name in variants}
-        ticks: dict[str, int] = {}
         for _ in range(rounds):
             for name, make in variants.items():
                 n, seconds = _count(make)
-                ticks[name] = n
                 rates[name].append(n / seconds)
         for name, values in rates.items():
-            print(_spread(f"{name} [{ticks[name]:,}]", values))
-        names = list(variants)
-        for raw, checked in zip(names[::2], names[1::2], strict=True):
-            cost = [1 - c / r for r, c in zip(rates[raw], rates[checked], strict=True)]
-            print(f"  cost of the stream clock on {raw.split()[0]}: median "
-                  f"{statistics.median(cost):+.1%} (min {min(cost):+.1%}, max {max(cost):+.1%})")
+            print(_spread(f"{name} [{len(ticks):,}]", values))
+        cost = [1 - c / r for r, c in zip(*rates.values(), strict=True)]
+        print(f"  reading cost of the stream clock: median {statistics.median(cost):+.1%} "
+              f"(min {min(cost):+.1%}, max {max(cost):+.1%})")
 
 
 def bench_live(rounds: int) -> None:

@@ -101,7 +101,9 @@ class ClockGuard:
             clock.offset += ALPHA * deviation
             if clock.run:
                 clock.run.clear()
-            self.counters.note_offset(tick.recv_ts, tick.ts)
+            counters = self.counters  # counters.note_offset, inlined: this runs per tick
+            shown = counters.clock_offset
+            counters.clock_offset = sample if shown is None else shown + ALPHA * (sample - shown)
         elif not self._extend_run(clock, sample, tick.recv_ts):
             if deviation < 0:
                 self.counters.clock_skew += 1

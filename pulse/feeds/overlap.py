@@ -56,7 +56,7 @@ class OverlapDedupe:
 
     def admit(self, tick: Tick) -> bool:
         """Return False if ``tick`` repeats one delivered just before the last disconnect."""
-        key = tick_key(tick)
+        key = (tick.symbol, tick.ts, tick.price, tick.size, tick.bid, tick.ask)  # tick_key
         recv_ts = tick.recv_ts
         replayable = self._replayable
         if replayable:
@@ -71,6 +71,8 @@ class OverlapDedupe:
             recent = self._recent
             recent.append((recv_ts, key))
             horizon = recv_ts - self.window
-            while recent[0][0] < horizon or len(recent) > MAX_REMEMBERED:
+            while recent[0][0] < horizon:
+                recent.popleft()
+            if len(recent) > MAX_REMEMBERED:
                 recent.popleft()
         return True
