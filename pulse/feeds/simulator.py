@@ -119,7 +119,9 @@ class SimulatorFeed(Feed):
         if not ticks:
             return
         for tick in ticks:
-            tick.recv_ts = now
+            # The model rounds ts to microseconds, which can land just past ``now``: a tick is
+            # never received before its own exchange time.
+            tick.recv_ts = now if tick.ts <= now else tick.ts
             self.emit(tick)
         counters = self.counters
         counters.messages += len(ticks)
