@@ -4,9 +4,12 @@ from __future__ import annotations
 
 import pytest
 
+from pulse.engine.config import EngineConfig
+from pulse.engine.engine import Engine
 from pulse.engine.tick import CRYPTO, Tick
-from pulse.feeds.base import FeedCounters
+from pulse.feeds.base import FeedConfigError, FeedCounters
 from pulse.feeds.clock import ClockGuard
+from pulse.feeds.connection import ConnectionOptions
 
 T0 = 1_767_625_200.0
 LATENCY = 0.08
@@ -108,3 +111,24 @@ def test_offsets_are_per_symbol_so_one_venue_clock_cannot_shift_another() -> Non
 def test_a_bad_tolerance_is_refused() -> None:
     with pytest.raises(ValueError):
         ClockGuard(FeedCounters(), tolerance=0)
+
+
+def test_bad_clock_options_are_refused_by_every_live_feed() -> None:
+    for options in ({"clock_tolerance": 0}, {"clock_tolerance": float("nan")},
+                    {"overlap_window": -1.0}):
+        with pytest.raises(FeedConfigError):
+            ConnectionOptions.from_options(options)
+
+
+def test_behind_the_guard_a_future_stamped_tick_cannot_freeze_the_engine() -> None:
+    """The fault that motivated the guard, end to end with the engine as it is configured."""
+    engine = Engine(EngineConfig())
+    guard = ClockGuard(FeedCounters())
+    for i in range(60):
+        t = Tick("BTCUSDT", CRYPTO, T0 + i - LATENCY, 60000.0 + i, recv_ts=T0 + i, trade_id=i)
+        if i == 30:  # 3,500 s ahead: inside the engine's old 3,600 s future tolerance
+            t = Tick("BTCUSDT", CRYPTO, T0 + i + 3500, 66000.0, recv_ts=T0 + i, trade_id=i)
+        if guard.admit(t):
+            engine.on_tick(t)
+    snapshot = engine.snapshot("BTCUSDT")
+    assert snapshot is not None and snapshot["last"] == 60059.0
