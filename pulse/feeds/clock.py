@@ -81,10 +81,6 @@ class ClockGuard:
         clock = self._clocks.get(symbol)
         return None if clock is None else clock.offset
 
-    def forget(self, symbol: str) -> None:
-        """Drop ``symbol``'s clock (unsubscribed)."""
-        self._clocks.pop(symbol, None)
-
     def admit(self, tick: Tick) -> bool:
         """Return True if ``tick`` may go on (its ``ts`` possibly corrected), False if dropped."""
         sample = tick.recv_ts - tick.ts
