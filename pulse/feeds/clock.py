@@ -19,11 +19,15 @@ is robust by construction:
 * only *plausible* samples (within ``tolerance`` of the offset) feed its slow EWMA, so a
   single skewed tick moves it by at most ``ALPHA * tolerance``;
 * an implausible sample never moves it, but a run of them that agree with each other (within
-  ``tolerance``), uninterrupted by a plausible one, spanning at least ``reanchor_span``
-  seconds of receipt time and ``reanchor_count`` ticks, re-anchors the offset to their median
-  (counted in ``clock_resets``). A provider whose clock jumps, or runs a constant 30 s ahead,
-  is therefore followed within a couple of seconds, while one bad tick, or a burst of old
-  ticks replayed within a second after a reconnect, is not.
+  ``tolerance``), uninterrupted by a plausible one, of at least ``reanchor_count`` ticks
+  re-anchors the offset (counted in ``clock_resets``). A run *ahead* must span
+  ``reanchor_span`` seconds of receipt time (2 s) and re-anchors to its median: a provider
+  whose clock jumps ahead, or runs a constant 30 s ahead, is followed within a couple of
+  seconds instead of losing every tick. A run *behind* must span ``reanchor_span_behind``
+  (30 s) and re-anchors to its smallest sample (the least strict choice): a larger offset
+  only makes the check stricter, so it is adopted slowly, and a network stall that delivers
+  ticks late for a while, or a burst of old ticks after a reconnect, does not make the guard
+  drop the timely ticks that follow. One bad tick never moves the offset.
 
 Ticks far *behind* (old trades after a reconnect, a lagging provider) are never dropped here:
 the engine decides what is too late for its windows. When the offset is negative by more than
@@ -42,7 +46,8 @@ from pulse.feeds.base import FeedCounters
 
 DEFAULT_TOLERANCE = 5.0  # seconds ahead of the predicted exchange time
 DEFAULT_REANCHOR_COUNT = 5  # ticks that must agree on a new offset...
-DEFAULT_REANCHOR_SPAN = 2.0  # ...over at least this many seconds of receipt time
+DEFAULT_REANCHOR_SPAN = 2.0  # ...over at least this many seconds of receipt time (ahead)
+DEFAULT_REANCHOR_SPAN_BEHIND = 30.0  # the same for a run behind the offset
 ALPHA = 0.05  # EWMA weight of one plausible sample (about 20 ticks of memory)
 CORRECT_BEYOND = 1.0  # seconds the exchange clock may run ahead before ticks are shifted
 
@@ -67,13 +72,15 @@ class ClockGuard:
 
     def __init__(self, counters: FeedCounters, *, tolerance: float = DEFAULT_TOLERANCE,
                  reanchor_count: int = DEFAULT_REANCHOR_COUNT,
-                 reanchor_span: float = DEFAULT_REANCHOR_SPAN) -> None:
+                 reanchor_span: float = DEFAULT_REANCHOR_SPAN,
+                 reanchor_span_behind: float = DEFAULT_REANCHOR_SPAN_BEHIND) -> None:
         if not tolerance > 0:
             raise ValueError("tolerance must be positive")
         self.counters = counters
         self.tolerance = float(tolerance)
         self.reanchor_count = max(1, int(reanchor_count))
         self.reanchor_span = float(reanchor_span)
+        self.reanchor_span_behind = float(reanchor_span_behind)
         self._clocks: dict[str, _SymbolClock] = {}
 
     def offset(self, symbol: str) -> float | None:
@@ -100,7 +107,7 @@ class ClockGuard:
             counters = self.counters  # counters.note_offset, inlined: this runs per tick
             shown = counters.clock_offset
             counters.clock_offset = sample if shown is None else shown + ALPHA * (sample - shown)
-        elif not self._extend_run(clock, sample, tick.recv_ts):
+        elif not self._extend_run(clock, sample, tick.recv_ts, deviation < 0):
             if deviation < 0:
                 self.counters.clock_skew += 1
                 return False
@@ -111,7 +118,8 @@ class ClockGuard:
             self.counters.clock_corrected += 1
         return True
 
-    def _extend_run(self, clock: _SymbolClock, sample: float, recv_ts: float) -> bool:
+    def _extend_run(self, clock: _SymbolClock, sample: float, recv_ts: float,
+                    ahead: bool) -> bool:
         """Add an implausible sample to the candidate run; True if it re-anchored the offset."""
         run = clock.run
         if run and abs(sample - run[0]) > self.tolerance:
@@ -119,12 +127,14 @@ class ClockGuard:
         if not run:
             clock.run_start = recv_ts
         run.append(sample)
-        if len(run) < self.reanchor_count or recv_ts - clock.run_start < self.reanchor_span:
+        span = self.reanchor_span if ahead else self.reanchor_span_behind
+        if len(run) < self.reanchor_count or recv_ts - clock.run_start < span:
             if len(run) > 4 * self.reanchor_count:  # keep memory bounded on fast feeds
+                low = min(run)
                 del run[: len(run) // 2]
+                run.append(low)  # keep the smallest sample for a run behind
             return False
-        ordered = sorted(run)
-        clock.offset = ordered[len(ordered) // 2]
+        clock.offset = sorted(run)[len(run) // 2] if ahead else min(run)
         run.clear()
         self.counters.clock_resets += 1
         self.counters.clock_offset = clock.offset

@@ -71,10 +71,24 @@ def test_an_exchange_clock_that_jumps_ahead_mid_stream_recovers_and_a_jump_back_
     jumped = stream(guard, T0 + 20, 10, ahead=45.0)
     assert not jumped[0] and all(jumped[jumped.index(True):])
     assert jumped.index(True) / 4.0 <= 2.5
-    back = stream(guard, T0 + 30, 10, ahead=0.0)  # behind the new offset: never dropped
-    assert all(back)
+    # The clock jumps back: nothing is dropped, and these ticks are not shifted (they already
+    # agree with receipt time); the offset follows after the 30 s a run behind must span.
+    back = [tick(T0 + 30 + i / 4) for i in range(4 * 40)]
+    assert all(guard.admit(t) for t in back)
+    assert all(t.recv_ts - t.ts == pytest.approx(LATENCY) for t in back)
     assert guard.offset("BTC-USD") == pytest.approx(LATENCY, abs=0.05)
     assert counters.clock_resets == 2
+
+
+def test_a_network_stall_that_delivers_ticks_late_does_not_cost_the_ticks_after_it() -> None:
+    counters = FeedCounters()
+    guard = ClockGuard(counters)
+    assert all(stream(guard, T0, 10))
+    stalled = [Tick("BTC-USD", CRYPTO, T0 + 10 + i / 4 - LATENCY, 100.0, recv_ts=T0 + 18 + i / 4)
+               for i in range(4 * 20)]  # 20 s of ticks arriving 8 s late
+    assert all(guard.admit(t) for t in stalled)
+    assert all(stream(guard, T0 + 38.1, 10))  # timely again: none dropped
+    assert counters.clock_skew == 0 and counters.clock_resets == 0
 
 
 def test_old_ticks_replayed_in_a_burst_after_a_reconnect_pass_and_do_not_move_the_offset() -> None:
