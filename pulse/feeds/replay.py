@@ -466,6 +466,7 @@ def main(argv: list[str] | None = None) -> None:
     print(f"ticks: {ticks}\nlines: {stats.messages}\n"
           f"parse failures: {dict(stats.parse_failures)}\nignored: {dict(stats.ignored)}\n"
           f"gaps: {stats.gaps}, duplicates: {stats.duplicates}\n"
+          f"clock_skew: {stats.clock_skew}, clock_resets: {stats.clock_resets}\n"
           f"seconds: {seconds:.2f} ({stats.messages / max(seconds, 1e-9):,.0f} lines/s, "
           f"{ticks / max(seconds, 1e-9):,.0f} ticks/s)")
 
