@@ -44,6 +44,7 @@ def repair(apps, schema_editor):
             continue
         keep = min(members, key=lambda i: (not i.active, i.id))
         ids = [m.pk for m in members]
+        spellings = {m.symbol for m in members} | {symbol}
         by_watchlist = defaultdict(list)
         for item in WatchlistItem.objects.filter(instrument_id__in=ids).order_by(
                 "position", "id"):
@@ -59,7 +60,7 @@ def repair(apps, schema_editor):
         if keep.symbol != symbol:
             keep.symbol = symbol
             keep.save(update_fields=["symbol"])
-        RecordedMinute.objects.filter(symbol__in={m.symbol for m in members} | {symbol}).delete()
+        RecordedMinute.objects.filter(symbol__in=spellings).delete()
 
 
 class Migration(migrations.Migration):
