@@ -126,6 +126,7 @@ def read_ticks(path: str | Path, stats: FeedCounters | None = None, *,
     decode_error = orjson.JSONDecodeError
     assets = frozenset(ASSET_CLASSES)
     classes: dict[str, str] = {}  # symbol -> the asset class this file first gave it
+    first_class = classes.setdefault  # one dict call per line: about 0.1 us
     with _open(path) as handle:
         for line in _lines(handle, stats):
             try:
@@ -168,10 +169,7 @@ def read_ticks(path: str | Path, stats: FeedCounters | None = None, *,
                     or (recv_ts is not None and not _finite_positive(recv_ts))):
                 failures["bad_type"] += 1
                 continue
-            first = classes.get(symbol)
-            if first is None:
-                classes[symbol] = asset
-            elif first != asset:
+            if first_class(symbol, asset) != asset:
                 failures["asset_mismatch"] += 1
                 continue
             ts = _seconds(ts)
