@@ -46,3 +46,15 @@ def test_a_known_symbol_with_another_class_is_refused_before_anything_starts():
 def test_known_symbols_in_their_class_and_new_symbols_pass():
     Instrument.objects.create(symbol="SOL-USD", asset_class="crypto")
     check_known_classes([SymbolRef("crypto", "SOL-USD"), SymbolRef("forex", "NEWPAIR")])
+
+
+@pytest.mark.django_db
+def test_setup_demo_uses_a_known_symbol_as_it_is(settings, django_user_model):
+    """The demo's SOL-USD already exists in another class: used, never created twice."""
+    settings.DEBUG = True
+    Instrument.objects.create(symbol="SOL-USD", asset_class="forex")
+    call_command("setup_demo")
+    assert list(Instrument.objects.filter(symbol="SOL-USD").values_list("asset_class", flat=True)
+                ) == ["forex"]
+    demo = django_user_model.objects.get(username="demo").watchlists.get()
+    assert demo.items.filter(instrument__symbol="SOL-USD").count() == 1
