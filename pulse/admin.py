@@ -32,7 +32,14 @@ from pulse.models import Event, Instrument, Watchlist, WatchlistItem
 
 @admin.register(Instrument)
 class InstrumentAdmin(admin.ModelAdmin):
-    """Searchable (also serves the watchlist inline's autocomplete)."""
+    """Searchable (also serves the watchlist inline's autocomplete and its "+" popup).
+
+    A symbol names one instrument: adding a known symbol with another class is refused by
+    ``Instrument.clean`` with the class it has (``asset_class_mismatch``). Symbol and class
+    are the instrument's identity, read-only once it exists: the engine's state, the
+    recording, events and alert cooldowns are keyed by the symbol with that class, and
+    changing it under a running ingest would mix two streams again (docs/instruments.md).
+    """
 
     list_display = ["symbol", "asset_class", "display_name", "provider_symbol", "active",
                     "created_by", "created_at"]
@@ -40,6 +47,10 @@ class InstrumentAdmin(admin.ModelAdmin):
     search_fields = ["symbol", "display_name", "provider_symbol"]
     ordering = ["symbol", "asset_class"]
     readonly_fields = ["created_by", "created_at"]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        fields = list(super().get_readonly_fields(request, obj))
+        return fields if obj is None else ["symbol", "asset_class", *fields]
 
 
 class WatchlistItemFormSet(BaseInlineFormSet):

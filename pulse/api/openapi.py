@@ -27,8 +27,11 @@ _STR = {"type": "string"}
 _ROWS = {"type": "array", "items": {"$ref": "#/components/schemas/SnapshotRow"}}
 _COMMON = {"401": _error("Missing, invalid, expired or revoked token")}
 _WATCHLIST_ID = {"name": "id", "in": "path", "required": True, "schema": {"type": "integer"}}
-_WATCHLIST_400 = _error("Invalid name or symbols (invalid_name, invalid_symbols, ...), or a "
-                        "per-user quota reached (quota_exceeded, detail.limit names it)")
+_WATCHLIST_400 = _error("Invalid name or symbols (invalid_name, invalid_symbols, ...), a "
+                        "per-user quota reached (quota_exceeded, detail.limit names it), or a "
+                        "known symbol given with another asset class, or one symbol with two "
+                        "classes (asset_class_mismatch; detail: symbol, asset_class it has, "
+                        "requested, message)")
 _WATCHLIST_BODY = {"content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/WatchlistInput"}}}}
 
@@ -138,7 +141,8 @@ def spec() -> dict[str, Any]:
                                        "name": _STR, "is_default": {"type": "boolean"},
                                        "symbols": {"type": "array", "maxItems": 200,
                                                    "items": _STR, "description":
-                                                   "AAPL or class:SYMBOL (crypto:SOL-USD)"}}},
+                                                   "AAPL or class:SYMBOL (crypto:SOL-USD); a "
+                                                   "symbol has one class"}}},
             },
         },
     }

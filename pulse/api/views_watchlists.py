@@ -2,7 +2,9 @@
 
 Another user's watchlist id answers 404, exactly like an id that does not exist. A change
 over one of the caller's quotas (``pulse.library.quotas``) answers 400 ``quota_exceeded``
-naming the limit, and writes nothing.
+naming the limit, and writes nothing. A known symbol given with another asset class (or one
+symbol with two classes) answers 400 ``asset_class_mismatch`` naming the class it has, and
+writes nothing.
 """
 
 from __future__ import annotations
@@ -18,7 +20,7 @@ from pulse.api.responses import error
 from pulse.api.serializers import watchlist_json
 from pulse.api.watchlist_input import clean_name, resolve_symbols
 from pulse.library import quotas, watchlists
-from pulse.models import Watchlist
+from pulse.models import AssetClassMismatch, Watchlist
 
 MAX_BODY = 64 * 1024
 
@@ -46,8 +48,9 @@ def _apply(watchlist: Watchlist, data: dict[str, Any], instruments: list | None)
             watchlists.set_default(watchlist)
 
 
-def _quota_error(exc: quotas.QuotaExceeded) -> HttpResponse:
-    return error(400, "quota_exceeded", exc.detail())
+def _refusal(exc: quotas.QuotaExceeded | AssetClassMismatch) -> HttpResponse:
+    code = "quota_exceeded" if isinstance(exc, quotas.QuotaExceeded) else "asset_class_mismatch"
+    return error(400, code, exc.detail())
 
 
 def _validate(data: dict[str, Any], owner: Any, instance: Watchlist | None,
@@ -61,8 +64,8 @@ def _validate(data: dict[str, Any], owner: Any, instance: Watchlist | None,
     if "symbols" in data:
         try:
             instruments, errors = resolve_symbols(data["symbols"], owner)
-        except quotas.QuotaExceeded as exc:
-            return None, None, _quota_error(exc)
+        except (quotas.QuotaExceeded, AssetClassMismatch) as exc:
+            return None, None, _refusal(exc)
         if errors:
             return None, None, error(400, "invalid_symbols", errors)
     if "is_default" in data and not isinstance(data["is_default"], bool):
@@ -86,8 +89,8 @@ def watchlist_collection(request: HttpRequest) -> HttpResponse:
         with transaction.atomic():
             watchlist = watchlists.create(user, name)
             _apply(watchlist, data, instruments)
-    except quotas.QuotaExceeded as exc:
-        return _quota_error(exc)
+    except (quotas.QuotaExceeded, AssetClassMismatch) as exc:
+        return _refusal(exc)
     watchlist.refresh_from_db()
     return JsonResponse(watchlist_json(watchlist), status=201)
 
@@ -115,7 +118,7 @@ def watchlist_item(request: HttpRequest, pk: int) -> HttpResponse:
             if name is not None and name != watchlist.name:
                 watchlists.rename(watchlist, name)
             _apply(watchlist, data, instruments)
-    except quotas.QuotaExceeded as exc:
-        return _quota_error(exc)
+    except (quotas.QuotaExceeded, AssetClassMismatch) as exc:
+        return _refusal(exc)
     watchlist.refresh_from_db()
     return JsonResponse(watchlist_json(watchlist))

@@ -7,7 +7,8 @@ from typing import Any
 from pulse.feeds.base import SymbolRef
 from pulse.library import quotas
 from pulse.library.forms import WatchlistNameForm
-from pulse.models import Instrument, Watchlist
+from pulse.models import AssetClassMismatch, Instrument, Watchlist
+from pulse.models.instrument import normalize_symbol
 
 
 def clean_name(value: Any, owner: Any, instance: Watchlist | None) -> tuple[str | None, Any]:
@@ -26,13 +27,15 @@ def resolve_symbols(values: Any, owner: Any) -> tuple[list[Instrument] | None, A
     one (ingest picks it up), as on the watchlist pages. Returns ``(instruments, None)`` or
     ``(None, errors)``. More symbols than ``owner`` may put on one watchlist
     (``PULSE_MAX_WATCHLIST_SYMBOLS``) raise ``QuotaExceeded`` before any is looked up; the
-    watchlist operation checks again, under the owner's lock, when it writes.
+    watchlist operation checks again, under the owner's lock, when it writes. A known symbol
+    with another class, or one symbol given with two classes, raises ``AssetClassMismatch``
+    (the first such item; the API answers ``asset_class_mismatch``).
     """
     if not isinstance(values, list) or not all(isinstance(v, str) for v in values):
         return None, "symbols must be a list of strings"
     quotas.check_symbols(owner, len(values))
     found: list[Instrument] = []
-    seen: set[tuple[str, str]] = set()
+    seen: dict[str, str] = {}  # symbol -> asset class it was first given with
     errors: dict[str, str] = {}
     for text in values:
         try:
@@ -40,27 +43,30 @@ def resolve_symbols(values: Any, owner: Any) -> tuple[list[Instrument] | None, A
         except ValueError as exc:
             errors[text] = str(exc)
             continue
-        key = (instrument.asset_class, instrument.symbol)
-        if key in seen:
+        first = seen.get(instrument.symbol)
+        if first is None:
+            seen[instrument.symbol] = instrument.asset_class
+            found.append(instrument)
+        elif first != instrument.asset_class:
+            raise AssetClassMismatch.given_twice(instrument.symbol, first,
+                                                 instrument.asset_class)
+        else:
             errors[text] = "listed twice"
-            continue
-        seen.add(key)
-        found.append(instrument)
     return (None, errors) if errors else (found, None)
 
 
 def _resolve(text: str) -> Instrument:
     if ":" in text:
         ref = SymbolRef.parse(text)
-        instrument = Instrument.objects.filter(asset_class=ref.asset, symbol=ref.symbol).first()
+        instrument = Instrument.objects.filter(symbol=ref.symbol).first()
         if instrument is None:
             return Instrument(asset_class=ref.asset, symbol=ref.symbol)
+        if instrument.asset_class != ref.asset:
+            raise AssetClassMismatch(ref.symbol, instrument.asset_class, ref.asset)
         if not instrument.active:
             raise ValueError("deactivated by an administrator")
         return instrument
-    matches = list(Instrument.objects.filter(symbol=text.strip().upper(), active=True)[:2])
-    if not matches:
+    instrument = Instrument.objects.filter(symbol=normalize_symbol(text), active=True).first()
+    if instrument is None:
         raise ValueError("unknown symbol: prefix it with its asset class (crypto:SOL-USD)")
-    if len(matches) > 1:
-        raise ValueError("in several asset classes: prefix it (stocks:X or crypto:X)")
-    return matches[0]
+    return instrument

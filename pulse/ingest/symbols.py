@@ -1,6 +1,8 @@
 """Which symbols ingest follows: the ``--symbols`` option, else every watchlist's symbols.
 
-With ``--shard i/n`` each ingest process keeps only its share of that list.
+With ``--shard i/n`` each ingest process keeps only its share of that list. A symbol names
+one instrument (docs/instruments.md): ``--symbols`` may not give one symbol two classes, nor
+a known symbol another class than its instrument's.
 """
 
 from __future__ import annotations
@@ -13,15 +15,35 @@ from channels.db import database_sync_to_async
 
 from pulse.feeds.base import SymbolRef
 from pulse.feeds.universe import DEFAULT_UNIVERSE
-from pulse.models import Instrument
+from pulse.models import AssetClassMismatch, Instrument
 
 
 def parse_symbols(text: str) -> list[SymbolRef]:
-    """Parse ``CLASS:SYMBOL,CLASS:SYMBOL``; raise ValueError with the first bad item."""
+    """Parse ``CLASS:SYMBOL,CLASS:SYMBOL``; raise ValueError with the first bad item.
+
+    Repeats are dropped; one symbol with two classes is refused.
+    """
     refs = [SymbolRef.parse(item) for item in text.split(",") if item.strip()]
     if not refs:
         raise ValueError("--symbols is empty")
+    classes: dict[str, str] = {}
+    for ref in refs:
+        first = classes.setdefault(ref.symbol, ref.asset)
+        if first != ref.asset:
+            raise ValueError(AssetClassMismatch.given_twice(ref.symbol, first, ref.asset).message)
     return list(dict.fromkeys(refs))
+
+
+def check_known_classes(refs: Iterable[SymbolRef]) -> None:
+    """Raise ValueError naming the first of ``refs`` whose known instrument has another class.
+
+    Symbols Market Pulse does not know yet are fine (ingest follows them as given).
+    """
+    wanted = {ref.symbol: ref.asset for ref in refs}
+    known = Instrument.objects.filter(symbol__in=wanted).values_list("symbol", "asset_class")
+    for symbol, asset in sorted(known):
+        if wanted[symbol] != asset:
+            raise ValueError(AssetClassMismatch(symbol, asset, wanted[symbol]).message)
 
 
 def watchlist_symbols() -> list[SymbolRef]:

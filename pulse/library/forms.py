@@ -7,7 +7,7 @@ from typing import Any
 from django import forms
 
 from pulse.feeds.base import SymbolRef
-from pulse.models import AssetClass, Instrument, Watchlist
+from pulse.models import AssetClass, AssetClassMismatch, Instrument, Watchlist
 
 
 class WatchlistNameForm(forms.Form):
@@ -37,7 +37,9 @@ class AddSymbolForm(forms.Form):
     """Add a symbol: a known active instrument, or a new one when the asset class is given.
 
     ``symbol`` also accepts ``class:SYMBOL`` (the command-line form). New instruments are
-    checked with the same rules as ``SymbolRef.parse`` so ingest can subscribe to them.
+    checked with the same rules as ``SymbolRef.parse`` so ingest can subscribe to them. A
+    symbol names one instrument: a known symbol with another class is refused
+    (``asset_class_mismatch``, naming the class it has), never created a second time.
     """
 
     symbol = forms.CharField(max_length=48, strip=True)
@@ -76,9 +78,11 @@ class AddSymbolForm(forms.Form):
         return data
 
     def _get_or_new(self, ref: SymbolRef) -> Instrument:
-        found = Instrument.objects.filter(asset_class=ref.asset, symbol=ref.symbol).first()
+        found = Instrument.objects.filter(symbol=ref.symbol).first()
         if found is None:
             return Instrument(asset_class=ref.asset, symbol=ref.symbol)  # saved by the view
+        if found.asset_class != ref.asset:
+            raise AssetClassMismatch(ref.symbol, found.asset_class, ref.asset)
         if not found.active:
             raise forms.ValidationError(
                 "%(ref)s has been deactivated by an administrator.", params={"ref": ref},
@@ -87,15 +91,10 @@ class AddSymbolForm(forms.Form):
         return found
 
     def _known(self, symbol: str) -> Instrument:
-        matches = list(Instrument.objects.filter(symbol=symbol, active=True))
-        if not matches:
+        found = Instrument.objects.filter(symbol=symbol, active=True).first()
+        if found is None:
             raise forms.ValidationError(
                 "Unknown symbol %(symbol)s: choose its asset class to add it.",
                 params={"symbol": symbol}, code="unknown",
             )
-        if len(matches) > 1:
-            raise forms.ValidationError(
-                "%(symbol)s exists in several asset classes: choose one.",
-                params={"symbol": symbol}, code="ambiguous",
-            )
-        return matches[0]
+        return found

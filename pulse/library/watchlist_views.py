@@ -25,7 +25,7 @@ from django.views.decorators.http import require_GET, require_POST
 from pulse.library import watchlists
 from pulse.library.forms import AddSymbolForm, WatchlistNameForm
 from pulse.library.quotas import QuotaExceeded
-from pulse.models import Watchlist, WatchlistItem
+from pulse.models import AssetClassMismatch, Watchlist, WatchlistItem
 
 View = Callable[..., HttpResponse]
 
@@ -135,14 +135,15 @@ def watchlist_set_default(request: HttpRequest, watchlist: Watchlist) -> HttpRes
 def item_add(request: HttpRequest, watchlist: Watchlist) -> HttpResponse:
     """Add a symbol (an existing instrument, or a new one of an explicit asset class).
 
-    A full list, or too many symbols new to Market Pulse today, is a form error.
+    A full list, too many symbols new to Market Pulse today, or a known symbol with another
+    asset class (also when created meanwhile by someone else) is a form error.
     """
     form = AddSymbolForm(request.POST, watchlist=watchlist)
     if not form.is_valid():
         return _detail(request, watchlist, status=400, add_form=form)
     try:
         item = watchlists.add_instrument(watchlist, form.instrument)
-    except QuotaExceeded as exc:
+    except (QuotaExceeded, AssetClassMismatch) as exc:
         form.add_error(None, exc)
         return _detail(request, watchlist, status=400, add_form=form)
     messages.success(request, f"Added {item.instrument.symbol}.")

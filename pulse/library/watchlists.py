@@ -18,7 +18,7 @@ from django.db import transaction
 from django.db.models import Max, QuerySet
 
 from pulse.library import quotas
-from pulse.models import Instrument, Watchlist, WatchlistItem
+from pulse.models import AssetClassMismatch, Instrument, Watchlist, WatchlistItem
 
 
 def owned(owner) -> QuerySet[Watchlist]:
@@ -101,32 +101,38 @@ def delete(watchlist: Watchlist) -> None:
 def _saved(instruments: list[Instrument], owner: Any) -> list[Instrument]:
     """Return ``instruments`` with the unsaved ones (symbols new to Market Pulse) created.
 
-    One created meanwhile by someone else is simply used. Only the instruments this call
+    One created meanwhile by someone else is simply used, if it has the same asset class;
+    with another class this raises ``AssetClassMismatch`` (a symbol names one instrument;
+    the database's unique symbol makes the check race-free). Only the instruments this call
     really creates count against ``owner``'s quota of new instruments, and are recorded as
     theirs. Call under the owner's lock.
     """
-    found: dict[tuple[str, str], Instrument] = {}
+    found: dict[str, Instrument] = {}
     for instrument in instruments:
         if instrument.pk is None:
-            existing = Instrument.objects.filter(asset_class=instrument.asset_class,
-                                                 symbol=instrument.symbol).first()
+            existing = Instrument.objects.filter(symbol=instrument.symbol).first()
             if existing is not None:
-                found[instrument.asset_class, instrument.symbol] = existing
-    new = {(i.asset_class, i.symbol) for i in instruments
-           if i.pk is None and (i.asset_class, i.symbol) not in found}
+                found[instrument.symbol] = _same_class(existing, instrument.asset_class)
+    new = {i.symbol for i in instruments if i.pk is None and i.symbol not in found}
     quotas.check_new_instruments(owner, len(new))
     result = []
     for instrument in instruments:
         if instrument.pk is None:
-            key = (instrument.asset_class, instrument.symbol)
-            if key not in found:
-                found[key] = Instrument.objects.get_or_create(
-                    asset_class=instrument.asset_class, symbol=instrument.symbol,
-                    defaults={"created_by": owner},
+            if instrument.symbol not in found:
+                found[instrument.symbol] = Instrument.objects.get_or_create(
+                    symbol=instrument.symbol,
+                    defaults={"asset_class": instrument.asset_class, "created_by": owner},
                 )[0]
-            instrument = found[key]
+            instrument = _same_class(found[instrument.symbol], instrument.asset_class)
         result.append(instrument)
     return result
+
+
+def _same_class(instrument: Instrument, asset: str) -> Instrument:
+    """Return ``instrument`` if it has class ``asset``; else raise ``AssetClassMismatch``."""
+    if instrument.asset_class != asset:
+        raise AssetClassMismatch(instrument.symbol, instrument.asset_class, asset)
+    return instrument
 
 
 def add_instrument(watchlist: Watchlist, instrument: Instrument) -> WatchlistItem:
@@ -134,7 +140,8 @@ def add_instrument(watchlist: Watchlist, instrument: Instrument) -> WatchlistIte
 
     An unsaved ``instrument`` (a symbol new to Market Pulse) is created first; ingest picks
     it up with the next poll of the watchlists' symbols. Raises ``QuotaExceeded`` (nothing
-    written) when the list is full or the owner created too many instruments today.
+    written) when the list is full or the owner created too many instruments today, and
+    ``AssetClassMismatch`` when the symbol was created meanwhile with another class.
     """
     with transaction.atomic():
         owner, _ = _lock_all(watchlist.owner_id)
@@ -150,7 +157,8 @@ def replace_instruments(watchlist: Watchlist, instruments: list[Instrument]) -> 
     """Make ``instruments`` (distinct; unsaved ones are created) the list's items, in order.
 
     Raises ``QuotaExceeded`` (nothing written) when there are too many of them or they
-    would make the owner create too many instruments today.
+    would make the owner create too many instruments today, and ``AssetClassMismatch``
+    (nothing written) when a new one's symbol exists meanwhile with another class.
     """
     with transaction.atomic():
         owner, _ = _lock_all(watchlist.owner_id)

@@ -4,10 +4,11 @@ from pulse.models.alerts import AlertCooldown, AlertDelivery, AlertRule, Webhook
 from pulse.models.api_token import ApiToken
 from pulse.models.event import Event
 from pulse.models.ingest_status import IngestStatus
-from pulse.models.instrument import AssetClass, Instrument
+from pulse.models.instrument import AssetClass, AssetClassMismatch, Instrument
 from pulse.models.recording import RecordedMinute
 from pulse.models.watchlist import Watchlist, WatchlistItem
 
-__all__ = ["AlertCooldown", "AlertDelivery", "AlertRule", "ApiToken", "AssetClass", "Event",
+__all__ = ["AlertCooldown", "AlertDelivery", "AlertRule", "ApiToken", "AssetClass",
+           "AssetClassMismatch", "Event",
            "IngestStatus", "Instrument", "RecordedMinute", "Watchlist", "WatchlistItem",
            "WebhookEndpoint"]

@@ -148,20 +148,23 @@ def test_add_rejects_symbols_that_symbolref_rejects(alice, alice_client, data, e
     assert Instrument.objects.count() == 0
 
 
-def test_add_refuses_duplicates_ambiguous_and_inactive_symbols(alice, alice_client):
+def test_add_refuses_duplicates_other_classes_and_inactive_symbols(alice, alice_client):
     tech = make_watchlist(alice, "Tech", [("stocks", "AAPL")], default=True)
     url = f"/watchlists/{tech.pk}/items/add/"
     body = alice_client.post(url, {"symbol": "AAPL"}).content.decode()
     assert "already in this watchlist" in body
+    # A symbol is one instrument: its class cannot be chosen a second time.
     instrument("ETH", "crypto")
-    instrument("ETH", "stocks")
-    assert "several asset classes" in alice_client.post(url, {"symbol": "ETH"}).content.decode()
+    body = alice_client.post(url, {"symbol": "ETH", "asset_class": "stocks"}).content.decode()
+    assert "ETH is a Crypto instrument (crypto:ETH), not Stocks." in body
     instrument("OLD", active=False)
     body = alice_client.post(url, {"symbol": "OLD", "asset_class": "stocks"}).content.decode()
     assert "deactivated by an administrator" in body
     assert order(tech) == ["AAPL"]
-    # With the class chosen, the ambiguous symbol is fine.
-    assert alice_client.post(url, {"symbol": "ETH", "asset_class": "crypto"}).status_code == 302
+    assert Instrument.objects.filter(symbol="ETH").count() == 1
+    # Without a class, or with its own class, the known symbol is added.
+    assert alice_client.post(url, {"symbol": "ETH"}).status_code == 302
+    assert order(tech) == ["AAPL", "ETH"]
 
 
 def test_remove_item_closes_the_gap(alice, alice_client):

@@ -117,6 +117,11 @@ class Command(BaseCommand):
         metrics = _parsed(options["metrics"], parse_hostport, "--metrics")
         shard = _parsed(options["shard"], symbol_source.Shard.parse, "--shard")
         fixed_symbols = _parsed(options["symbols"], symbol_source.parse_symbols, "--symbols")
+        if fixed_symbols is not None:
+            try:  # a known symbol keeps its class: one instrument per symbol
+                symbol_source.check_known_classes(fixed_symbols)
+            except ValueError as exc:
+                raise CommandError(f"--symbols: {exc}") from None
 
         engine = Engine(engine_config(options, EngineConfig))
         queue = TickQueue(options["queue_size"])

@@ -34,7 +34,9 @@ class Command(BaseCommand):
             raise CommandError("the demo login is for embedded mode (no DATABASE_URL/REDIS_URL)")
         with transaction.atomic():
             instruments = [
-                Instrument.objects.get_or_create(asset_class=ref.asset, symbol=ref.symbol)[0]
+                # One instrument per symbol: a known symbol is used as it is.
+                Instrument.objects.get_or_create(symbol=ref.symbol,
+                                                 defaults={"asset_class": ref.asset})[0]
                 for ref in DEFAULT_UNIVERSE
             ]
             user_model = get_user_model()
