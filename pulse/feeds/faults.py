@@ -21,7 +21,9 @@ the fault's own ``random.Random(seed)``. Kinds and their own keys:
 ``bad_print``  an extra tick at ``factor`` x the price (default 10), or at ``price``
                (``1e300``, ``1e-300``, ``0``, ``-1``, ``nan``); with ``last=1`` (default)
                it is the last tick of its ``cell``-second grid cell (default 1 s).
-``future``     an extra tick stamped ``ahead`` seconds (default 3500) after its receipt.
+``future``     an extra tick stamped ``ahead`` seconds (default 3500) after its receipt;
+               ``blind=1``: without a receipt time (``recv_ts = ts``, as in a replay
+               file), so only the stream's own clock can tell.
 ``late``       the tick is delivered ``delay`` seconds (default 1) after its timestamp,
                behind newer ticks, at its old price.
 ``dup``        an exact copy of the tick (same time, price, size and trade id).
@@ -238,11 +240,13 @@ class Future(Fault):
     """One extra tick stamped far ahead of its receipt time (a bad exchange clock)."""
 
     kind = "future"
-    keys: ClassVar = {"ahead": 3500.0}
+    keys: ClassVar = {"ahead": 3500.0, "blind": 0}
     point = True
 
     def hit(self, tick: Tick, rel: float, out: _Out) -> Tick:
-        out.later(tick.recv_ts, _copy(tick, ts=tick.ts + self.values["ahead"], trade_id=None))
+        ts = tick.ts + self.values["ahead"]
+        recv = ts if self.values["blind"] else tick.recv_ts
+        out.later(tick.recv_ts, _copy(tick, ts=ts, recv_ts=recv, trade_id=None))
         return tick
 
 

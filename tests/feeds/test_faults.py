@@ -83,6 +83,13 @@ def test_a_future_tick_is_stamped_ahead_of_its_receipt_time():
     assert future[0].ts - future[0].recv_ts == pytest.approx(3500)
 
 
+def test_a_blind_future_tick_has_no_receipt_time_to_compare_with():
+    out, _ = run("future:ahead=1e300:blind=1")
+    future = [t for t in out if t.ts > 1e299]
+    assert len(future) == 1 and future[0].recv_ts == future[0].ts
+    assert out.index(future[0]) == out.index(next(t for t in of(out) if t.ts - T0 >= 600)) + 1
+
+
 def test_a_late_tick_arrives_behind_newer_ticks_with_its_old_price_and_time():
     out, _ = run("late:delay=1")
     btc = of(out)
