@@ -382,8 +382,9 @@ def stale_reference() -> list[Row]:
     for seed in range(1, 6):
         gap_at, gap = 5400.0, 600.0
         clean = market([BTC], gap_at + gap + 300, seed=seed)
-        before = [t for t in clean if t.symbol == "BTC-USD" and t.ts - T0 < gap_at][-1]
-        after = next(t for t in clean if t.symbol == "BTC-USD" and t.ts - T0 >= gap_at + gap)
+        start = clean[0].recv_ts  # fault times count from the first tick, as in faults.py
+        before = [t for t in clean if t.recv_ts - start < gap_at][-1]
+        after = next(t for t in clean if t.recv_ts - start >= gap_at + gap)
         target = before.price * math.exp(3.0 * sigma_per_second(BTC) * math.sqrt(gap))
         shift = (target / after.price - 1.0) * 100
         stream = dirty(clean, f"gap:symbol=BTC-USD:at={gap_at:g}:duration={gap:g}",
