@@ -484,6 +484,26 @@ KINDS: Final[dict[str, type[Fault]]] = {
 }
 
 
+def describe_kinds() -> str:
+    """Return a one-paragraph summary of the spec syntax, every kind and its keys (for
+    ``--help``), generated from the classes so it cannot drift from them."""
+    def key_text(value: Any) -> str:
+        if isinstance(value, float):
+            return "X" if math.isnan(value) else f"{value:g}"  # NaN: a key without default
+        return str(value)
+
+    kinds = []
+    for kind, cls in KINDS.items():
+        keys = ", ".join(f"{k}={key_text(v)}" for k, v in cls.keys.items())
+        kinds.append(f"{kind}({keys})" if keys else kind)
+    return ("KIND[:KEY=VALUE...], several separated by commas. Every kind takes symbol "
+            "(default: the first symbol; * = all), at (seconds after the first tick, "
+            "default 600) and seed (0); point faults (bad_print, future, late, dup, "
+            "reuse_id, burst) also count=1, every=60, or rate=P with duration. Kinds and "
+            "their keys: " + "; ".join(kinds) + ". gap and vol also take duration "
+            "(600, 1200).")
+
+
 def build_fault(spec: FaultSpec) -> Fault:
     """Return a fresh fault for ``spec``; raise ValueError for an unknown kind or bad key."""
     cls = KINDS.get(spec.kind)

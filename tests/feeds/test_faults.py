@@ -9,7 +9,7 @@ import math
 import pytest
 
 from pulse.engine.tick import Tick
-from pulse.feeds.faults import FaultInjector, parse_faults
+from pulse.feeds.faults import KINDS, FaultInjector, describe_kinds, parse_faults
 
 T0 = 1_767_625_200.0
 
@@ -192,3 +192,10 @@ def test_bad_specs_are_refused_with_the_reason(text, message):
 def test_specs_parse_comma_separated_and_print_back():
     specs = parse_faults("bad_print:factor=10, gap:at=900:duration=60")
     assert [str(s) for s in specs] == ["bad_print:factor=10", "gap:at=900:duration=60"]
+
+
+def test_the_help_summary_names_every_kind_and_its_defaults():
+    text = describe_kinds()
+    assert all(kind in text for kind in KINDS)
+    assert "bad_print(factor=10, price=X, last=1, cell=1)" in text
+    assert "future(ahead=3500, blind=0)" in text

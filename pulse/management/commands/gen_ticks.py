@@ -14,7 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pulse.engine.tick import Tick
 from pulse.feeds.base import SymbolRef
-from pulse.feeds.faults import KINDS, FaultInjector
+from pulse.feeds.faults import FaultInjector, describe_kinds
 from pulse.feeds.replay import write_ticks
 from pulse.feeds.synthetic import STOCK_HOURS, SyntheticMarket
 from pulse.feeds.universe import DEFAULT_UNIVERSE
@@ -70,12 +70,10 @@ class Command(BaseCommand):
                             "rates, about 34 ticks/s for the built-in universe).")
         parser.add_argument("--faults", action="append", default=[], metavar="SPEC",
                             help="Inject dirty data into the N generated ticks, e.g. "
-                            "'bad_print:symbol=BTC-USD:at=1800:factor=10' (repeatable or "
-                            "comma-separated; KIND:KEY=VALUE:...; times in seconds after the "
-                            "first tick). Kinds: " + ", ".join(sorted(KINDS)) + ". Keys and "
-                            "defaults: README, 'Dirty data', and pulse/feeds/faults.py. The "
-                            "ticks format has no trade id or NaN: those faults act in memory "
-                            "(bench/dirty_eval.py); a NaN price is written as null.")
+                            "bad_print:symbol=BTC-USD:at=1800:factor=10 (repeatable). "
+                            + describe_kinds() + " Trade ids and NaN do not survive the "
+                            "ticks file format (a NaN price is written as null). See "
+                            "docs/dirty-data.md.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
