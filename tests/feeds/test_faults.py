@@ -5,6 +5,9 @@ from __future__ import annotations
 import functools
 import itertools
 import math
+import subprocess
+import sys
+from pathlib import Path
 
 import pytest
 
@@ -12,6 +15,7 @@ from pulse.engine.tick import Tick
 from pulse.feeds.faults import KINDS, FaultInjector, describe_kinds, parse_faults
 
 T0 = 1_767_625_200.0
+REPO = Path(__file__).resolve().parents[2]
 
 
 def clean() -> list[Tick]:
@@ -199,3 +203,12 @@ def test_the_help_summary_names_every_kind_and_its_defaults():
     assert all(kind in text for kind in KINDS)
     assert "bad_print(factor=10, price=X, last=1, cell=1)" in text
     assert "future(ahead=3500, blind=0)" in text
+
+
+def test_the_generator_and_the_event_log_import_no_django():
+    code = ("import sys, pulse.feeds.faults, pulse.ingest.event_log; "
+            "bad = sorted(m for m in sys.modules if m == 'django' or m.startswith('django.')); "
+            "print(bad); sys.exit(1 if bad else 0)")
+    result = subprocess.run([sys.executable, "-c", code], cwd=REPO, capture_output=True,
+                            text=True, timeout=60, check=False)
+    assert result.returncode == 0, result.stdout + result.stderr
