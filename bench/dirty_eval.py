@@ -273,6 +273,31 @@ def future_tick() -> list[Row]:
     return rows
 
 
+def level_shift() -> list[Row]:
+    """A genuine +5% BTC level shift after an hour, confirmed by every later tick: how soon
+    does ``last`` show it, and does it fire? (A bad-print filter must not eat it.)"""
+    shift_at = 3600.0
+    clean = market([BTC, ETH], shift_at + 900, seed=23)
+    start = clean[0].recv_ts
+    before = [t.price for t in clean if t.symbol == "BTC-USD" and t.recv_ts - start < shift_at]
+    level = before[-1]
+    seen: dict[str, float] = {}
+
+    def check(engine: Engine, tick: Tick) -> None:
+        if tick.symbol != "BTC-USD" or tick.recv_ts - start < shift_at or "shown" in seen:
+            return
+        seen.setdefault("first", tick.ts)
+        if (snap(engine, BTC).get("last") or 0.0) > level * 1.03:
+            seen["shown"] = tick.ts
+
+    r = run(dirty(clean, f"jump:symbol=BTC-USD:at={shift_at:g}:pct=5"), on_tick=check)
+    delay = ("never" if "shown" not in seen
+             else f"{seen['shown'] - seen['first']:.1f} s")
+    fired = of(r.events, "BTC-USD", shift_at, shift_at + 60)
+    return [("genuine +5% level shift", "seconds until last shows it / events in the next "
+             "60 s", f"{delay} / {describe(fired)}")]
+
+
 def extremes() -> list[Row]:
     """Absurd but positive finite prices after 20 minutes of a calm BTC: accepted? raises?"""
     clean = market([BTC], 1200, seed=19)
@@ -478,7 +503,8 @@ def correlation_bound() -> list[Row]:
 
 
 SCENARIOS: dict[str, Callable[[], list[Row]]] = {
-    "identity": identity, "bad_print": bad_print, "extremes": extremes,
+    "identity": identity, "bad_print": bad_print, "level_shift": level_shift,
+    "extremes": extremes,
     "future": future_tick, "late": late_tick,
     "duplicates": binance_duplicates, "jumps": jumps, "stale": stale_reference,
     "regime": regime, "correlation": correlation_bound,
