@@ -109,7 +109,8 @@ def assert_event_well_formed(event: Any) -> None:
     data = event.to_dict()
     orjson.dumps(data)  # JSON-ready
     assert data["severity"] in SEVERITIES and data["direction"] in DIRECTIONS
-    assert data["symbol"] in SYMBOLS
+    # The symbol sent (an engine keyed by class may add its class, never lose the name).
+    assert isinstance(data["symbol"], str) and any(s in data["symbol"] for s in SYMBOLS)
     for key in ("ts", "value", "threshold", "window", "price"):
         value = data[key]
         assert isinstance(value, int | float) and math.isfinite(value), f"event {key}={value!r}"
