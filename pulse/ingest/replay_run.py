@@ -18,6 +18,7 @@ from pulse.engine import Engine
 from pulse.engine.tick import Tick
 from pulse.feeds.base import FeedCounters
 from pulse.feeds.replay import merge_by_time, read_binance, read_ticks
+from pulse.ingest.event_log import EventLog
 from pulse.ingest.summary import build_summary
 
 
@@ -25,6 +26,7 @@ class ReplayRun:
     """One replay of ``paths`` through ``engine``; call :meth:`run`, then :meth:`summary`.
 
     ``source`` replaces the files: a callable returning the ticks in event-time order.
+    ``event_log`` receives every emitted stress event (``replay --events``).
     """
 
     def __init__(
@@ -40,6 +42,7 @@ class ReplayRun:
         corr_method: str | None = None,
         progress: Any = None,
         source: Callable[[], Iterator[Tick]] | None = None,
+        event_log: EventLog | None = None,
     ) -> None:
         if fmt not in ("ticks", "binance", "recording"):
             raise ValueError(f"unknown format {fmt!r}")
@@ -53,6 +56,7 @@ class ReplayRun:
         self.corr_method = corr_method
         self.progress = progress
         self.source = source
+        self.event_log = event_log
         self.counters = FeedCounters()
         self.ticks = 0
         self.emitted = 0
@@ -94,6 +98,7 @@ class ReplayRun:
         corr_every = self.corr_every
         speed = self.speed
         progress = self.progress
+        log = None if self.event_log is None else self.event_log.add
         next_corr: float | None = None
         wall0 = time.perf_counter()
         event0: float | None = None
@@ -112,6 +117,8 @@ class ReplayRun:
                 n += 1
                 if fired:
                     emitted += len(fired)
+                    if log is not None:
+                        log(fired)
                 if next_corr is None:
                     next_corr = ts + corr_every
                 elif ts >= next_corr:

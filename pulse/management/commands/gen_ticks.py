@@ -14,6 +14,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pulse.engine.tick import Tick
 from pulse.feeds.base import SymbolRef
+from pulse.feeds.faults import FaultInjector, describe_kinds
 from pulse.feeds.replay import write_ticks
 from pulse.feeds.synthetic import STOCK_HOURS, SyntheticMarket
 from pulse.feeds.universe import DEFAULT_UNIVERSE
@@ -67,6 +68,12 @@ class Command(BaseCommand):
         parser.add_argument("--rate-scale", type=float, default=1.0, metavar="X",
                             help="Multiply every symbol's tick rate (default 1: realistic "
                             "rates, about 34 ticks/s for the built-in universe).")
+        parser.add_argument("--faults", action="append", default=[], metavar="SPEC",
+                            help="Inject dirty data into the N generated ticks, e.g. "
+                            "bad_print:symbol=BTC-USD:at=1800:factor=10 (repeatable). "
+                            + describe_kinds() + " Trade ids and NaN do not survive the "
+                            "ticks file format (a NaN price is written as null). See "
+                            "docs/dirty-data.md.")
 
     def handle(self, *args: Any, **options: Any) -> None:
         try:
@@ -74,6 +81,7 @@ class Command(BaseCommand):
                        else list(DEFAULT_UNIVERSE))
             start = (parse_start(options["start"]) if options["start"]
                      else float(int(time.time())))
+            injector = FaultInjector(options["faults"])
         except ValueError as exc:
             raise CommandError(str(exc)) from None
         count = options["ticks"]
@@ -89,14 +97,16 @@ class Command(BaseCommand):
                                  rate_scale=options["rate_scale"])
         span = _Span()
         began = time.perf_counter()
-        written = write_ticks(out, span.watch(itertools.islice(market.ticks_until(math.inf),
-                                                               count)))
+        clean = itertools.islice(market.ticks_until(math.inf), count)
+        written = write_ticks(out, span.watch(injector.apply(clean)))
         seconds = time.perf_counter() - began
         self.stdout.write(
             f"wrote {written} ticks for {len(symbols)} symbols to {out}\n"
             f"event time: {span.describe()}\n"
             f"seconds: {seconds:.2f} ({written / max(seconds, 1e-9):,.0f} ticks/s)"
         )
+        for spec, hits in injector.injected.items():
+            self.stdout.write(f"fault {spec}: {hits} tick(s) hit")
 
 
 class _Span:
@@ -107,11 +117,12 @@ class _Span:
         self.last: float | None = None
 
     def watch(self, ticks: Iterable[Tick]) -> Iterator[Tick]:
-        """Yield ``ticks`` unchanged, noting the first and last ``ts``."""
+        """Yield ``ticks`` unchanged, noting the first and last receipt time (``recv_ts``,
+        which equals ``ts`` for clean ticks; a faulty timestamp must not stretch the span)."""
         for tick in ticks:
             if self.first is None:
-                self.first = tick.ts
-            self.last = tick.ts
+                self.first = tick.recv_ts
+            self.last = tick.recv_ts
             yield tick
 
     def describe(self) -> str:

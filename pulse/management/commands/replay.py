@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import sys
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
@@ -16,10 +16,19 @@ from pulse.durable.durations import parse_duration
 from pulse.durable.recording_store import newest_start
 from pulse.durable.warm_start import recorded_ticks
 from pulse.engine import Engine, EngineConfig
+from pulse.ingest.event_log import EventLog, EventLogError
 from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.progress import Progress, count_lines
 from pulse.ingest.replay_run import ReplayRun
 from pulse.ingest.summary import write_summary
+
+
+def _open_events(path: str) -> TextIO:
+    """Open the ``--events`` file for writing; raise CommandError naming why it cannot be."""
+    try:
+        return open(path, "w", encoding="utf-8")  # closed by handle()
+    except OSError as exc:
+        raise CommandError(f"--events: cannot write {path}: {exc.strerror or exc}") from None
 
 
 def _speed(text: str) -> float | None:
@@ -75,6 +84,13 @@ class Command(BaseCommand):
             help="Correlation matrix over the first N symbols seen (default 20).",
         )
         parser.add_argument(
+            "--events", metavar="PATH",
+            help="Write every emitted stress event here as NDJSON, one object per line, in "
+            "the schema of the WebSocket/API event messages (backtest your rules: what "
+            "would have fired?). '-' writes them to standard output, and the report lines "
+            "then go to standard error.",
+        )
+        parser.add_argument(
             "--no-progress", action="store_true", help="Never draw the progress bar."
         )
         add_engine_arguments(parser)
@@ -96,6 +112,20 @@ class Command(BaseCommand):
         if options["corr_symbols"] < 1:
             raise CommandError("--corr-symbols must be at least 1")
         engine = Engine(engine_config(options, EngineConfig))
+        events_path = options["events"]
+        to_stdout = events_path == "-"
+        # With events on stdout, the report moves to stderr (unstyled: it is not an error).
+        out = self.stderr if to_stdout else self.stdout
+
+        def report(text: str) -> None:
+            out.write(text, style_func=str)
+
+        handle = None if events_path is None or to_stdout else _open_events(events_path)
+        event_log = None
+        if to_stdout:
+            event_log = EventLog(lambda line: self.stdout.write(line, ending=""))
+        elif handle is not None:
+            event_log = EventLog(handle.write)
         progress = None
         if not options["no_progress"] and sys.stderr.isatty() and paths:
             needle = b'@trade"' if options["format"] == "binance" else b"\n"
@@ -111,17 +141,25 @@ class Command(BaseCommand):
             corr_method=options["corr_method"],
             progress=progress,
             source=source,
+            event_log=event_log,
         )
         try:
             run.run()
         except KeyboardInterrupt:
             self.stderr.write("interrupted: summary covers the ticks processed so far")
+        except EventLogError as exc:
+            raise CommandError(f"--events: cannot write {events_path}: {exc}") from None
+        finally:
+            if handle is not None:
+                handle.close()
+        if to_stdout:
+            self.stdout.flush()
         if progress is not None:
             progress.finish()
         summary = run.summary()
         if options["summary"]:
             write_summary(options["summary"], summary)
-        self.stdout.write(
+        report(
             f"ticks processed: {summary['ticks']}\n"
             f"seconds: {summary['seconds']:.3f}\n"
             f"ticks per second: {summary['ticks_per_second']:.0f}\n"
@@ -130,6 +168,8 @@ class Command(BaseCommand):
             f"correlation refreshes: {summary['correlation_refreshes']}\n"
             f"engine state per symbol: {summary['bytes_per_symbol']:,} bytes"
         )
+        if handle is not None:
+            report(f"events written to {events_path}: {event_log.written}")
 
     def _db_source(self, options: dict[str, Any]) -> Any:
         """Return the tick source of ``--from-db``: the recording's last ``--since``."""
