@@ -11,7 +11,9 @@ from pulse.engine.correlation import METHODS, CorrelationConfig
 
 def test_it_documents_sane_defaults() -> None:
     cfg = CorrelationConfig()
-    assert cfg.method == "grid_hy" == METHODS[0]
+    assert cfg.method == "kernel" == METHODS[0]
+    assert cfg.horizons == (10.0, 20.0, 30.0)
+    assert cfg.interp_gap == 30.0
     assert cfg.window == 900.0
     assert cfg.grid_step == 1.0
     assert cfg.bucket_seconds == 10.0
@@ -19,7 +21,7 @@ def test_it_documents_sane_defaults() -> None:
 
 
 def test_it_lists_every_method_once() -> None:
-    assert set(METHODS) == {"grid_hy", "grid", "bucketed", "hy"}
+    assert set(METHODS) == {"kernel", "grid_hy", "grid", "bucketed", "hy"}
     assert len(METHODS) == len(set(METHODS))
 
 
