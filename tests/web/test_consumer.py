@@ -238,7 +238,7 @@ async def test_correlation_replies_cover_the_pages_symbols_base_and_bucket(alice
         await comm.send_to(text_data=json.dumps({"action": "correlation", "base": "AAPL",
                                                  "bucket": None}))
         corr = (await receive_type(comm, "correlation"))["correlation"]
-        assert corr["base"] == "AAPL" and corr["method"] == "grid_hy" and corr["bucket"] is None
+        assert corr["base"] == "AAPL" and corr["method"] == "kernel" and corr["bucket"] is None
         await comm.disconnect()
 
 

@@ -14,6 +14,7 @@ from pulse.engine.correlation.config import BUCKETED, GRID_HY, KERNEL
 from pulse.engine.correlation.grid import SymbolGrid
 from pulse.engine.correlation.hayashi_yoshida import HyInputs, advance_grid_hy, hy_inputs
 from pulse.engine.correlation.kernel import (
+    KERNEL_OWN_WIDTH,
     advance_kernel,
     effective_returns,
     kernel_returns,
@@ -31,6 +32,9 @@ FLAT = "flat"
 # its covariance and variances come from different samplings, so nothing bounds it. The
 # value is withheld rather than clipped to a confident-looking +-1.
 OUT_OF_RANGE = "out_of_range"
+
+# A symbol's kernel returns and bridge variances for the cells of one query.
+KernelInputs = tuple[list[float], list[float]]
 
 # (correlation, coverage, status, standard error)
 Estimate = tuple[float | None, int, str, float | None]
@@ -60,7 +64,7 @@ class Book:
         # Per-symbol inputs of the current query (HY inputs, or kernel returns), keyed by
         # (symbol, first cell): shared by all pairs whose sums stopped at the same cell.
         # Cleared by begin_query().
-        self.inputs: dict[tuple[str, int], HyInputs | list[float]] = {}
+        self.inputs: dict[tuple[str, int], HyInputs | KernelInputs] = {}
 
     def begin_query(self) -> None:
         """Forget the per-query caches (the grids may have moved since the last query)."""
@@ -70,13 +74,15 @@ class Book:
         """Bring ``name``'s own sums up to ``k``-cell ``last`` and return them."""
         sums = self.symbols.get(name)
         if sums is None:
-            sums = self.symbols[name] = RollingSums(OWN_WIDTH, self.cells, last - self.cells)
+            width = KERNEL_OWN_WIDTH if self.method == KERNEL else OWN_WIDTH
+            sums = self.symbols[name] = RollingSums(width, self.cells, last - self.cells)
         elif last - sums.cursor > self.cells:
             sums.restart(last - self.cells)
         if self.method == KERNEL:
             first = sums.cursor + 1
             if first <= last:
-                for values in own_terms(g, first, last, self._returns(name, g, first, last)):
+                returns, bridge = self._returns(name, g, first, last)
+                for values in own_terms(g, first, last, returns, bridge):
                     sums.push(values)
             return sums
         k = self.k
@@ -84,13 +90,14 @@ class Book:
             sums.push(own_term(g, m, k))
         return sums
 
-    def _returns(self, name: str, g: SymbolGrid, first: int, last: int) -> list[float]:
-        """Return (cached for this query) ``name``'s kernel returns of cells first..last."""
+    def _returns(self, name: str, g: SymbolGrid, first: int, last: int) -> KernelInputs:
+        """Return (cached for this query) ``name``'s kernel returns and bridge variances of
+        cells first..last."""
         got = self.inputs.get((name, first))
         if got is None:
             got = self.inputs[name, first] = kernel_returns(g, first, last, self.horizon,
                                                             self.gap)
-        return got  # type: ignore[return-value]
+        return got  # type: ignore[return-value]  # kernel books only hold KernelInputs
 
     def sync_pair(self, key: tuple[str, str], gx: SymbolGrid, gy: SymbolGrid,
                   last: int) -> RollingSums:
@@ -107,8 +114,8 @@ class Book:
         k = self.k
         if self.method == KERNEL:
             first = sums.cursor + 1
-            advance_kernel(sums, self._returns(key[0], gx, first, last),
-                           self._returns(key[1], gy, first, last), last)
+            advance_kernel(sums, self._returns(key[0], gx, first, last)[0],
+                           self._returns(key[1], gy, first, last)[0], last)
         elif bucketed:
             for m in range(sums.cursor + 1, last + 1):
                 sums.push(bucketed_term(gx, gy, m, k))
@@ -151,8 +158,8 @@ class Book:
         pair = self.sync_pair((x, y), gx, gy, last)
         own_x = self.symbols[x]
         own_y = self.symbols[y]
-        nx, mx, vx = own_x.sums
-        ny, my, vy = own_y.sums
+        nx, mx, vx = own_x.sums[:3]
+        ny, my, vy = own_y.sums[:3]
         coverage = round(min(nx, ny))
         if coverage < min_overlap:
             return None, coverage, INSUFFICIENT, None
@@ -174,8 +181,8 @@ class Book:
             corr = pair.sums[0] / math.sqrt(vx * vy)
         corr = max(-1.0, min(1.0, corr))  # only rounding is left to remove here
         if self.method == KERNEL:
-            return _finish(corr, coverage, effective_returns(self.cells, self.horizon,
-                                                             coverage))
+            return _finish(corr, coverage, effective_returns(
+                self.cells, self.horizon, own_x.sums[3], own_y.sums[3], coverage))
         return _finish(corr, coverage, coverage)
 
     def own_coverage(self, name: str) -> int:

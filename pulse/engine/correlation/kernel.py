@@ -47,18 +47,28 @@ from pulse.engine.correlation.rolling import RollingSums
 # A horizon spans at least this many mean observation gaps of the slowest symbol.
 HORIZON_PER_GAP = 5.0
 
-# The overlapping-return estimator's variance equals that of non-overlapping returns
-# times 2/3 (Brownian increments): effective independent returns per horizon.
-OVERLAP_GAIN = 1.5
+# Overlapping returns: cells per effective independent return is horizon / this (the
+# overlapping realized variance of Brownian increments has 2/3 the variance of the
+# non-overlapping one).
+OVERLAP_DIVISOR = 1.5
+# Extra cells per effective return per second of mean bridge variance (both symbols
+# summed), fitted on synthetic streams at 0.2-5 ticks/s (docs/correlation.md).
+BRIDGE_WEIGHT = 2.0
 
 
-def path_values(g: SymbolGrid, first: int, last: int, gap_cells: int) -> list[float]:
+def path_values(g: SymbolGrid, first: int, last: int, gap_cells: int,
+                bridge: list[float] | None = None) -> list[float]:
     """Return the bounded-interpolation log price at the end of cells ``first..last``.
 
     Needs cells up to ``last + gap_cells`` closed. Before the symbol's first cell the path
     is its first sample (no movement before it existed). Walks forward once: each cell's
     next observation is found by scanning at most ``gap_cells`` cells, and the scan is
     shared by every cell of the same observation, so the cost is O(cells + gap_cells).
+
+    With ``bridge``, also appends per cell the variance (in seconds of variance rate) of
+    a Brownian bridge at the cell end over the interpolated segment, 0 where the path is
+    flat: how far an interpolated value may sit from the unobserved price, the input of
+    :func:`effective_returns`.
     """
     cap = g.capacity
     lp = g.logp
@@ -68,12 +78,15 @@ def path_values(g: SymbolGrid, first: int, last: int, gap_cells: int) -> list[fl
     gap = gap_cells * step
     out: list[float] = []
     append = out.append
+    spread = bridge.append if bridge is not None else None
     cur = None  # time of the observation the walk is on
     nxt = -1  # cell of the next observation after it (-1: none found yet)
     scanned = 0  # last cell examined for that next observation
     for m in range(first, last + 1):
         if m < x0:
             append(lp[x0 % cap])
+            if spread:
+                spread(0.0)
             continue
         i = m % cap
         a = tm[i]
@@ -93,6 +106,8 @@ def path_values(g: SymbolGrid, first: int, last: int, gap_cells: int) -> list[fl
         xa = lp[i]
         if nxt < 0:
             append(xa)
+            if spread:
+                spread(0.0)
             continue
         b = tm[nxt % cap]
         end = (m + 1) * step
@@ -101,22 +116,33 @@ def path_values(g: SymbolGrid, first: int, last: int, gap_cells: int) -> list[fl
             s = a
         if end <= s:
             append(xa)
+            if spread:
+                spread(0.0)
         else:
             append(xa + (end - s) / (b - s) * (lp[nxt % cap] - xa))
+            if spread:
+                spread((end - s) * (b - end) / (b - s))
     return out
 
 
 def kernel_returns(g: SymbolGrid, first: int, last: int, horizon: int,
-                   gap_cells: int) -> list[float]:
-    """Return the ``horizon``-cell path returns ending at cells ``first..last``."""
-    ends = path_values(g, first, last, gap_cells)
+                   gap_cells: int) -> tuple[list[float], list[float]]:
+    """Return the ``horizon``-cell path returns ending at cells ``first..last`` and the
+    bridge variances at those cell ends."""
+    bridge: list[float] = []
+    ends = path_values(g, first, last, gap_cells, bridge)
     starts = path_values(g, first - horizon, last - horizon, gap_cells)
-    return [e - s for e, s in zip(ends, starts, strict=True)]
+    return [e - s for e, s in zip(ends, starts, strict=True)], bridge
 
 
-def own_terms(g: SymbolGrid, first: int, last: int,
-              returns: Sequence[float]) -> list[tuple[float, float, float]]:
-    """Return per cell (new observation?, moved?, squared return) for ``first..last``."""
+# Symbol sums of a kernel book: new observations, moves, sum r^2, sum of bridge variances.
+KERNEL_OWN_WIDTH = 4
+
+
+def own_terms(g: SymbolGrid, first: int, last: int, returns: Sequence[float],
+              bridge: Sequence[float]) -> list[tuple[float, float, float, float]]:
+    """Return per cell (new observation?, moved?, squared return, bridge variance) for
+    ``first..last``."""
     cap = g.capacity
     tm = g.times
     x0 = g.first_cell
@@ -129,7 +155,7 @@ def own_terms(g: SymbolGrid, first: int, last: int,
             new = 1.0
         else:
             new = 1.0 if tm[m % cap] != tm[(m - 1) % cap] else 0.0
-        out.append((new, 1.0 if r else 0.0, r * r))
+        out.append((new, 1.0 if r else 0.0, r * r, bridge[j]))
     return out
 
 
@@ -162,11 +188,17 @@ def choose_horizon(horizons: Sequence[int], slowest_gap: float | None, step: flo
     return horizons[-1]
 
 
-def effective_returns(cells: int, horizon: int, coverage: int) -> float:
-    """Return the independent returns a kernel estimate rests on.
+def effective_returns(cells: int, horizon: int, bridge_x: float, bridge_y: float,
+                      coverage: int) -> float:
+    """Return how many independent returns a kernel estimate over ``cells`` cells is worth.
 
-    Overlapping ``horizon``-cell returns over ``cells`` cells carry as much information as
-    ``OVERLAP_GAIN * cells / horizon`` independent ones, and never more than the sparser
-    symbol's observations (``coverage``).
+    ``cells / (horizon / OVERLAP_DIVISOR + BRIDGE_WEIGHT * (bridge_x + bridge_y) / cells)``,
+    at most ``coverage``: overlapping ``horizon``-cell returns of perfectly observed
+    prices are worth about ``1.5 * cells / horizon`` independent ones, and interpolating
+    between sparse observations costs information in proportion to the summed bridge
+    variances (``bridge_*``, seconds over the window). ``BRIDGE_WEIGHT`` is fitted on
+    synthetic streams; ``bench/corr_eval.py --part synthetic`` prints how often the 95%
+    interval holds the truth.
     """
-    return min(OVERLAP_GAIN * cells / horizon, float(coverage))
+    per_return = horizon / OVERLAP_DIVISOR + BRIDGE_WEIGHT * (bridge_x + bridge_y) / cells
+    return min(cells / per_return, float(coverage))

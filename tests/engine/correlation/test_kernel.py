@@ -274,12 +274,14 @@ def test_the_horizon_follows_the_slowest_symbol_with_data() -> None:
     assert both["status"][0][2] == "ok"
 
 
-def test_the_standard_error_predicts_the_spread_across_seeds() -> None:
+@pytest.mark.parametrize(("rate", "duration"), [(1.0, 1800.0), (0.2, 3600.0), (5.0, 900.0)])
+def test_the_standard_error_predicts_the_spread_across_seeds(rate: float,
+                                                             duration: float) -> None:
     values = []
     errors = []
     for seed in range(24):
-        ticks = correlated_ticks(0.5, 1.0, 1.0, 1800.0, seed=seed)
-        tracker = CorrelationTracker(CorrelationConfig(window=1800.0))
+        ticks = correlated_ticks(0.5, rate, rate, duration, seed=seed)
+        tracker = CorrelationTracker(CorrelationConfig(window=duration, max_window=3600.0))
         for symbol, ts, price in ticks:
             tracker.observe(symbol, ts, price)
         out = tracker.matrix(["X", "Y"], ticks[-1][1] + 1.0)
