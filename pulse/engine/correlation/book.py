@@ -158,32 +158,39 @@ class Book:
         pair = self.sync_pair((x, y), gx, gy, last)
         own_x = self.symbols[x]
         own_y = self.symbols[y]
-        nx, mx, vx = own_x.sums[:3]
-        ny, my, vy = own_y.sums[:3]
-        coverage = round(min(nx, ny))
+        sx = own_x.sums
+        sy = own_y.sums
+        # Plain indexing and comparisons: this runs for every pair at every refresh.
+        coverage = round(sx[0] if sx[0] < sy[0] else sy[0])
         if coverage < min_overlap:
             return None, coverage, INSUFFICIENT, None
-        if mx == 0.0 or my == 0.0 or vx <= 0.0 or vy <= 0.0:
+        vx = sx[2]
+        vy = sy[2]
+        if sx[1] == 0.0 or sy[1] == 0.0 or vx <= 0.0 or vy <= 0.0:
             return None, coverage, FLAT, None
         corr = pair.sums[0] / math.sqrt(vx * vy)
         if self.method == GRID_HY:
             return _finish(corr, coverage, coverage)
-        if abs(corr) > 1.0 + _ROUNDING:
+        if corr > 1.0 + _ROUNDING or corr < -1.0 - _ROUNDING:
             # Same-cell sums obey Cauchy-Schwarz; only rolling add/remove drift can break
             # it (a symbol that moved a lot and then went nearly flat). Re-sum exactly.
             own_x.resum()
             own_y.resum()
             pair.resum()
-            vx = own_x.sums[2]
-            vy = own_y.sums[2]
-            if vx <= 0.0 or vy <= 0.0:
+            sx = own_x.sums
+            sy = own_y.sums
+            if sx[2] <= 0.0 or sy[2] <= 0.0:
                 return None, coverage, FLAT, None
-            corr = pair.sums[0] / math.sqrt(vx * vy)
-        corr = max(-1.0, min(1.0, corr))  # only rounding is left to remove here
+            corr = pair.sums[0] / math.sqrt(sx[2] * sy[2])
+        if corr > 1.0:  # only rounding is left to remove here
+            corr = 1.0
+        elif corr < -1.0:
+            corr = -1.0
         if self.method == KERNEL:
-            return _finish(corr, coverage, effective_returns(
-                self.cells, self.horizon, own_x.sums[3], own_y.sums[3], coverage))
-        return _finish(corr, coverage, coverage)
+            n_eff = effective_returns(self.cells, self.horizon, sx[3], sy[3], coverage)
+        else:
+            n_eff = coverage
+        return corr, coverage, OK, corr_stderr(corr, n_eff)
 
     def own_coverage(self, name: str) -> int:
         """Return how many sampled observations ``name`` has in the window (after a sync)."""
