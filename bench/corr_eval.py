@@ -306,6 +306,25 @@ def leadlag(seeds: int, duration: float) -> None:
             cells.append(f"{statistics.fmean(values):.3f} ({min(values):.3f}..{max(values):.3f})"
                          if values else "-")
         print(f"| {name} | {' | '.join(cells)} | {over} |")
+    clean_runs = 6
+    print(f"\nNoise-free prints (900 s, {clean_runs} seeds per lag, default 900 s window): "
+          "how often the previous default leaves [-1, 1], and the kernel's largest value\n")
+    print("| lag | grid_hy out of [-1, 1] | kernel max |")
+    print("|---|---:|---:|")
+    for lag in lags:
+        over = 0
+        top = -1.0
+        for seed in range(clean_runs):
+            ticks = lagged_venue_ticks(900.0, seed, lag=lag, noise=0.0, rate_a=20.0,
+                                       rate_b=10.0)
+            tracker = CorrelationTracker()
+            for symbol, ts, price in ticks:
+                tracker.observe(symbol, ts, price)
+            now = ticks[-1][1] + 1.0
+            hy = tracker.matrix(["SPOT", "PERP"], now, method="grid_hy")
+            over += hy["status"][0][1] == "out_of_range"
+            top = max(top, tracker.matrix(["SPOT", "PERP"], now)["matrix"][0][1])
+        print(f"| {lag * 1000:.0f} ms | {over}/{clean_runs} | {top:.4f} |")
 
 
 def windows(seeds: int) -> None:
