@@ -6,13 +6,21 @@ Usage (from the repository root)::
     .venv/bin/python bench/corr_eval.py --part synthetic --seeds 5
     .venv/bin/python bench/corr_eval.py --part binance
     .venv/bin/python bench/corr_eval.py --part speed
+    .venv/bin/python bench/corr_eval.py --part leadlag
+    .venv/bin/python bench/corr_eval.py --part windows
 
 1. Synthetic: two Brownian log prices with a known correlation observed at independent
-   Poisson times (rates 0.2/s to 5/s), several seeds; RMSE and mean error per method.
+   Poisson times (rates 0.2/s to 5/s), several seeds; RMSE and mean error per method, and
+   for the default method how well its standard error predicts its actual error.
 2. Binance: BTCUSDT vs ETHUSDT trades of the recorded session in ../shared/data; each
-   method against the 5-second previous-tick grid correlation.
-3. Speed: observe() cost per tick and matrix() refresh cost for a 20-symbol watchlist
-   refreshed every 2 s of event time, with 5- and 60-minute windows; bytes per symbol.
+   method against the 5- and 10-second previous-tick grid correlations.
+3. Lead-lag: one asset on two venues (the second quotes the first 50-500 ms late, with
+   microstructure noise and bursty ticks); each method against the 5/10 s grid references.
+4. Windows: RMSE of the default method over the last 300, 600 and 900 s (the regime-aware
+   lookback) on the synthetic grid of correlations and tick rates.
+5. Speed: observe() cost per tick and matrix() refresh cost for a 20-symbol watchlist
+   refreshed every 2 s of event time, with 5- and 60-minute windows; bytes per symbol;
+   for the default method and for ``grid_hy`` (the previous default) in the same run.
 
 Pure Python (numpy is not installed in the project venv); numbers are printed, not asserted.
 """
@@ -21,6 +29,7 @@ from __future__ import annotations
 
 import argparse
 import gzip
+import itertools
 import json
 import math
 import random
@@ -34,7 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pulse.engine.correlation import CorrelationConfig, CorrelationTracker
 from pulse.engine.correlation.hayashi_yoshida import dedupe_times, hy_correlation
-from pulse.engine.correlation.synthetic import correlated_ticks
+from pulse.engine.correlation.synthetic import correlated_ticks, lagged_venue_ticks
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "binance-spot-2024-08-08"
 RHOS = (0.8, 0.5, 0.0, -0.6)
@@ -120,13 +129,19 @@ def tracker_estimators(window: float) -> dict[str, Estimator]:
             tracker = CorrelationTracker(cfg)
             for symbol, ts, price in ticks:
                 tracker.observe(symbol, ts, price)
-            return tracker.matrix([a, b], ticks[-1][1] + cfg.grid_step, method=method)[
-                "matrix"][0][1]
+            out = tracker.matrix([a, b], ticks[-1][1] + cfg.grid_step, method=method)
+            if out["status"][0][1] == "out_of_range":
+                return math.nan  # an unbounded comparison method overshot [-1, 1]
+            return out["matrix"][0][1]
 
         return run
 
     return {
-        "grid_hy 1s (default)": via("grid_hy"),
+        "kernel (default)": via("kernel"),
+        "kernel fixed H=10s": via("kernel", horizons=(10.0,)),
+        "kernel fixed H=20s": via("kernel", horizons=(20.0,)),
+        "kernel fixed H=30s": via("kernel", horizons=(30.0,)),
+        "grid_hy 1s (previous default)": via("grid_hy"),
         "grid_hy 0.5s": via("grid_hy", grid_step=0.5),
         "grid_hy 2s": via("grid_hy", grid_step=2.0, sample_step=2.0),
         "grid_hy 5s": via("grid_hy", grid_step=5.0, sample_step=5.0),
@@ -140,11 +155,13 @@ def tracker_estimators(window: float) -> dict[str, Estimator]:
 
 
 def synthetic(seeds: int, duration: float) -> None:
-    """Print RMSE and mean error per method over rho x rate pairs x seeds."""
+    """Print RMSE and mean error per method over rho x rate pairs x seeds, then how well
+    the default method's standard error predicts its errors."""
     methods = tracker_estimators(duration)
     methods["refresh-time RV"] = refresh_time_corr
     errors: dict[str, list[float]] = {name: [] for name in methods}
     worst: dict[str, float] = dict.fromkeys(methods, 0.0)
+    overshoots: dict[str, int] = dict.fromkeys(methods, 0)
     by_rate: dict[str, dict[tuple[float, float], list[float]]] = {m: {} for m in methods}
     for rho in RHOS:
         for rates in RATES:
@@ -152,6 +169,9 @@ def synthetic(seeds: int, duration: float) -> None:
                 ticks = correlated_ticks(rho, *rates, duration, seed=1000 + seed)
                 for name, estimate in methods.items():
                     value = estimate(ticks, "X", "Y")
+                    if value is not None and math.isnan(value):
+                        overshoots[name] += 1
+                        value = math.copysign(1.0, rho)  # what clipping used to show
                     err = (value if value is not None else 0.0) - rho
                     errors[name].append(err)
                     worst[name] = max(worst[name], abs(err))
@@ -159,12 +179,46 @@ def synthetic(seeds: int, duration: float) -> None:
     print(f"\n## Synthetic: rho in {RHOS}, rates {RATES}, {seeds} seeds, "
           f"{duration:.0f} s of ticks, window = all of it\n")
     rate_cols = " | ".join(f"RMSE {x:g}/{y:g}" for x, y in RATES)
-    print(f"| method | RMSE | mean error | max abs error | {rate_cols} |")
-    print("|---|---:|---:|---:|" + "---:|" * len(RATES))
+    print(f"| method | RMSE | mean error | max abs error | out of [-1, 1] | {rate_cols} |")
+    print("|---|---:|---:|---:|---:|" + "---:|" * len(RATES))
     for name, errs in errors.items():
         per_rate = " | ".join(f"{rmse(by_rate[name][r]):.3f}" for r in RATES)
         print(f"| {name} | {rmse(errs):.3f} | {statistics.fmean(errs):+.3f} | "
-              f"{worst[name]:.3f} | {per_rate} |")
+              f"{worst[name]:.3f} | {overshoots[name]} | {per_rate} |")
+    calibration(seeds, duration)
+
+
+def calibration(seeds: int, duration: float) -> None:
+    """Print, per tick-rate pair, the default method's RMSE beside its mean reported
+    standard error, and how often the 95% Fisher interval holds the true correlation."""
+    cfg = CorrelationConfig(window=duration, max_window=duration, min_overlap=2)
+    print("\nDefault method's uncertainty: RMSE vs mean reported stderr, and coverage of "
+          "the 95% interval tanh(atanh(rho) +- 1.96 se / (1 - rho^2))\n")
+    print("| rates | RMSE | mean stderr | 95% interval holds the truth |")
+    print("|---|---:|---:|---:|")
+    total = hits = 0
+    for rates in RATES:
+        errs: list[float] = []
+        ses: list[float] = []
+        inside = 0
+        for rho in RHOS:
+            for seed in range(seeds):
+                ticks = correlated_ticks(rho, *rates, duration, seed=1000 + seed)
+                tracker = CorrelationTracker(cfg)
+                for symbol, ts, price in ticks:
+                    tracker.observe(symbol, ts, price)
+                out = tracker.matrix(["X", "Y"], ticks[-1][1] + 1.0)
+                value, se = out["matrix"][0][1], out["stderr"][0][1]
+                errs.append(value - rho)
+                ses.append(se)
+                half = 1.96 * se / (1.0 - value * value)
+                z = math.atanh(max(-0.999999, min(0.999999, value)))
+                inside += math.tanh(z - half) <= rho <= math.tanh(z + half)
+        total += len(errs)
+        hits += inside
+        print(f"| {rates[0]:g}/{rates[1]:g} | {rmse(errs):.3f} | {statistics.fmean(ses):.3f} | "
+              f"{inside}/{len(errs)} |")
+    print(f"| all | | | {hits}/{total} = {hits / total:.0%} |")
 
 
 def rmse(errors: list[float]) -> float:
@@ -190,20 +244,24 @@ def binance() -> None:
     ticks = load_binance_trades()
     span = ticks[-1][1] - ticks[0][1]
     reference = grid_pearson(ticks, "BTCUSDT", "ETHUSDT", 5.0)
-    assert reference is not None
+    reference10 = grid_pearson(ticks, "BTCUSDT", "ETHUSDT", 10.0)
+    assert reference is not None and reference10 is not None
     counts = {s: sum(1 for t in ticks if t[0] == s) for s in ("BTCUSDT", "ETHUSDT")}
     print(f"\n## Binance BTCUSDT/ETHUSDT trades, {span:.0f} s, {counts}\n")
-    print(f"Reference: Pearson correlation of 5 s previous-tick grid returns = {reference:.3f}\n")
-    print("| method | corr | minus 5 s grid |")
-    print("|---|---:|---:|")
+    print(f"Reference: Pearson correlation of 5 s previous-tick grid returns = {reference:.3f}, "
+          f"of 10 s returns = {reference10:.3f}\n")
+    print("| method | corr | minus 5 s grid | minus 10 s grid |")
+    print("|---|---:|---:|---:|")
     methods = tracker_estimators(3600.0)
     methods["refresh-time RV"] = refresh_time_corr
     methods["hy raw ticks (direct)"] = raw_hy_direct
     for name, estimate in methods.items():
         value = estimate(ticks, "BTCUSDT", "ETHUSDT")
-        shown = "None" if value is None else f"{value:.3f}"
-        diff = "" if value is None else f"{value - reference:+.3f}"
-        print(f"| {name} | {shown} | {diff} |")
+        if value is None or math.isnan(value):
+            print(f"| {name} | {'out of [-1, 1]' if value else 'None'} | | |")
+            continue
+        print(f"| {name} | {value:.3f} | {value - reference:+.3f} | "
+              f"{value - reference10:+.3f} |")
 
 
 def raw_hy_direct(ticks: list[Tick], a: str, b: str) -> float | None:
@@ -211,6 +269,109 @@ def raw_hy_direct(ticks: list[Tick], a: str, b: str) -> float | None:
     xs = dedupe_times([(ts, math.log(p)) for s, ts, p in ticks if s == a])
     ys = dedupe_times([(ts, math.log(p)) for s, ts, p in ticks if s == b])
     return hy_correlation(xs, ys)
+
+
+def leadlag(seeds: int, duration: float) -> None:
+    """Print each method on one asset quoted by two venues, the second lagging the first."""
+    methods = tracker_estimators(duration)
+    lags = (0.05, 0.2, 0.5)
+    print(f"\n## Lead-lag: one asset on two venues, venue B = venue A's efficient price "
+          f"lagged by {', '.join(f'{lag * 1000:.0f}' for lag in lags)} ms, noise 1e-4 "
+          f"(log) per print, bursty ticks at 20/s and 10/s, {duration:.0f} s, "
+          f"{seeds} seeds; true efficient correlation 1\n")
+    print("| method | " + " | ".join(f"{lag * 1000:.0f} ms: mean (min..max)" for lag in lags)
+          + " | out of [-1, 1] |")
+    print("|---|" + "---:|" * (len(lags) + 1))
+    runs = {lag: [lagged_venue_ticks(duration, seed, lag=lag, rate_a=20.0, rate_b=10.0)
+                  for seed in range(seeds)] for lag in lags}
+    refs = {}
+    for step in (5.0, 10.0):
+        refs[step] = {lag: [grid_pearson(t, "SPOT", "PERP", step) or 0.0 for t in runs[lag]]
+                      for lag in lags}
+    for step, by_lag in refs.items():
+        cells = " | ".join(f"{statistics.fmean(v):.3f} ({min(v):.3f}..{max(v):.3f})"
+                           for v in by_lag.values())
+        print(f"| reference: {step:.0f} s grid Pearson | {cells} | |")
+    for name, estimate in methods.items():
+        over = 0
+        cells = []
+        for lag in lags:
+            values = []
+            for ticks in runs[lag]:
+                value = estimate(ticks, "SPOT", "PERP")
+                if value is None or math.isnan(value):
+                    over += value is not None
+                    continue
+                values.append(value)
+            cells.append(f"{statistics.fmean(values):.3f} ({min(values):.3f}..{max(values):.3f})"
+                         if values else "-")
+        print(f"| {name} | {' | '.join(cells)} | {over} |")
+    clean_runs = 6
+    print(f"\nNoise-free prints (900 s, {clean_runs} seeds per lag, default 900 s window): "
+          "how often the previous default leaves [-1, 1], and the kernel's largest value\n")
+    print("| lag | grid_hy out of [-1, 1] | kernel max |")
+    print("|---|---:|---:|")
+    for lag in lags:
+        over = 0
+        top = -1.0
+        for seed in range(clean_runs):
+            ticks = lagged_venue_ticks(900.0, seed, lag=lag, noise=0.0, rate_a=20.0,
+                                       rate_b=10.0)
+            tracker = CorrelationTracker()
+            for symbol, ts, price in ticks:
+                tracker.observe(symbol, ts, price)
+            now = ticks[-1][1] + 1.0
+            hy = tracker.matrix(["SPOT", "PERP"], now, method="grid_hy")
+            over += hy["status"][0][1] == "out_of_range"
+            top = max(top, tracker.matrix(["SPOT", "PERP"], now)["matrix"][0][1])
+        print(f"| {lag * 1000:.0f} ms | {over}/{clean_runs} | {top:.4f} |")
+
+
+def windows(seeds: int) -> None:
+    """Print RMSE over the last 300/600/900 s of one-hour streams (the regime-aware lookback
+    is 300 s or 900 s), for the default method and the previous default ``grid_hy``."""
+    print(f"\n## Windows: the last W seconds of 3600 s of ticks, rho in {RHOS}, "
+          f"rates {RATES}, {seeds} seeds\n")
+    print("| method | window | RMSE | mean stderr | RMSE 0.2/0.2 | RMSE 5/5 | "
+          "95% interval holds the truth |")
+    print("|---|---|---:|---:|---:|---:|---:|")
+    lookbacks = (300.0, 600.0, 900.0)
+    methods = ("kernel", "grid_hy")
+    errs: dict[tuple[str, float], list[float]] = {}
+    ses: dict[tuple[str, float], list[float]] = {}
+    slow: dict[tuple[str, float], list[float]] = {}
+    fast: dict[tuple[str, float], list[float]] = {}
+    held: dict[tuple[str, float], int] = {}
+    for rho in RHOS:
+        for rates in RATES:
+            for seed in range(seeds):
+                ticks = correlated_ticks(rho, *rates, 3600.0, seed=2000 + seed)
+                tracker = CorrelationTracker(CorrelationConfig(min_overlap=2))
+                for symbol, ts, price in ticks:
+                    tracker.observe(symbol, ts, price)
+                for method, w in itertools.product(methods, lookbacks):
+                    out = tracker.matrix(["X", "Y"], ticks[-1][1] + 1.0, window=w,
+                                         method=method)
+                    value = out["matrix"][0][1]
+                    if value is None:  # out of range: what clipping used to show
+                        value = math.copysign(1.0, rho)
+                    key = (method, w)
+                    err = value - rho
+                    errs.setdefault(key, []).append(err)
+                    se = out["stderr"][0][1] or 0.0
+                    ses.setdefault(key, []).append(se)
+                    z = math.atanh(max(-0.999999, min(0.999999, value)))
+                    half = 1.96 * se / max(1e-9, 1.0 - value * value)
+                    held[key] = held.get(key, 0) + (math.tanh(z - half) <= rho
+                                                    <= math.tanh(z + half))
+                    if rates == (0.2, 0.2):
+                        slow.setdefault(key, []).append(err)
+                    if rates == (5.0, 5.0):
+                        fast.setdefault(key, []).append(err)
+    for key in itertools.product(methods, lookbacks):
+        print(f"| {key[0]} | {key[1]:.0f} s | {rmse(errs[key]):.3f} | "
+              f"{statistics.fmean(ses[key]):.3f} | {rmse(slow[key]):.3f} | "
+              f"{rmse(fast[key]):.3f} | {held[key] / len(errs[key]):.0%} |")
 
 
 def speed(n_ticks: int, n_symbols: int) -> None:
@@ -228,10 +389,10 @@ def speed(n_ticks: int, n_symbols: int) -> None:
         stream.append((symbols[i], t, levels[i]))
     print(f"\n## Speed: {n_ticks} ticks, {n_symbols} symbols, {duration:.0f} s of event time, "
           f"matrix of all {n_symbols} every 2 s (CPU time)\n")
-    print("| window | observe only (us/tick) | refreshes | ms per refresh | "
+    print("| method | window | observe only (us/tick) | refreshes | ms per refresh | "
           "total us/tick incl. refreshes | bytes/symbol |")
-    print("|---|---:|---:|---:|---:|---:|")
-    for window in (300.0, 3600.0):
+    print("|---|---|---:|---:|---:|---:|---:|")
+    for method, window in itertools.product(("grid_hy", "kernel"), (300.0, 3600.0)):
         cfg = CorrelationConfig(window=window, max_window=window)
         tracker = CorrelationTracker(cfg)
         observe = tracker.observe
@@ -249,19 +410,20 @@ def speed(n_ticks: int, n_symbols: int) -> None:
             observe(symbol, ts, price)
             if ts >= next_refresh:
                 began = time.process_time()
-                tracker.matrix(symbols, ts)
+                tracker.matrix(symbols, ts, method=method)
                 in_matrix += time.process_time() - began
                 refreshes += 1
                 next_refresh = ts + 2.0
         total = time.process_time() - start
-        print(f"| {window:.0f} s | {observe_only / n_ticks * 1e6:.3f} | {refreshes} | "
+        print(f"| {method} | {window:.0f} s | {observe_only / n_ticks * 1e6:.3f} | {refreshes} | "
               f"{in_matrix / refreshes * 1e3:.3f} | {total / n_ticks * 1e6:.3f} | "
               f"{tracker.bytes_per_symbol()} |")
 
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    parser.add_argument("--part", choices=("all", "synthetic", "binance", "speed"),
+    parser.add_argument("--part", choices=("all", "synthetic", "binance", "leadlag", "windows",
+                                           "speed"),
                         default="all", help="which evaluation to run")
     parser.add_argument("--seeds", type=int, default=5, help="synthetic seeds per cell")
     parser.add_argument("--duration", type=float, default=7200.0,
@@ -273,6 +435,10 @@ def main() -> None:
         synthetic(args.seeds, args.duration)
     if args.part in ("all", "binance"):
         binance()
+    if args.part in ("all", "leadlag"):
+        leadlag(args.seeds, 3600.0)
+    if args.part in ("all", "windows"):
+        windows(args.seeds)
     if args.part in ("all", "speed"):
         speed(args.ticks, args.symbols)
 

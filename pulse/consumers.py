@@ -365,7 +365,7 @@ def restrict_correlation(corr: dict[str, Any], symbols: frozenset[str]) -> dict[
     keep = [i for i, name in enumerate(names) if name in symbols]
     out = dict(corr)
     out["symbols"] = [names[i] for i in keep]
-    for key in ("matrix", "coverage", "status"):
+    for key in ("matrix", "coverage", "status", "stderr"):
         grid = corr.get(key)
         if isinstance(grid, list) and len(grid) == len(names):
             out[key] = [[grid[i][j] for j in keep] for i in keep]

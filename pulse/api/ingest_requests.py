@@ -91,3 +91,19 @@ async def history(symbols: list[str], seconds: float, step: float) -> dict[str, 
         if reply.get("type") == broadcast.HISTORY:
             merged["series"].update(orjson.loads(reply["history"]).get("series") or {})
     return merged
+
+
+async def correlation(symbols: list[str] | None, base: str | None,
+                      bucket: int | None) -> dict[str, Any]:
+    """Return the correlation answer a dashboard gets (matrix, coverage, status, stderr,
+    top) for ``symbols`` (None: every symbol ingest follows), as in docs/websocket.md.
+
+    Exactly one ingest process answers (the one following ``base``, or the shard leader).
+    Raises :class:`IngestUnavailable` when none answers.
+    """
+    replies = await _ask(broadcast.REQUEST_CORRELATION, symbols=symbols, base=base,
+                         method=None, bucket=bucket)
+    for reply in replies:
+        if reply.get("type") == broadcast.CORRELATION:
+            return orjson.loads(reply["correlation"])
+    raise IngestUnavailable

@@ -36,6 +36,11 @@ _WATCHLIST_BODY = {"content": {"application/json": {"schema": {
     "$ref": "#/components/schemas/WatchlistInput"}}}}
 
 
+# A symmetric matrix of numbers or nulls (correlation values, standard errors).
+_GRID_NUM = {"type": "array", "items": {"type": "array", "items": {
+    "type": ["number", "null"]}}}
+
+
 def spec() -> dict[str, Any]:
     """Return the OpenAPI document (a plain dict, kept next to the views it describes)."""
     return {
@@ -72,6 +77,32 @@ def spec() -> dict[str, Any]:
                     **_COMMON, "400": _error("Bad symbol or history parameters"),
                     "404": _error("Symbol not followed by ingest"),
                     "503": _error("Ingest not running")}}},
+            "/api/v1/correlation": {"get": {
+                "summary": "Live correlation matrix of one watchlist (or every followed "
+                           "symbol): values in [-1, 1], coverage, status and standard error "
+                           "per pair, top symbols against base",
+                "parameters": [
+                    _query("watchlist", {"type": "integer"}, "one of your watchlists"),
+                    _query("base", _STR, "symbol the top list is ranked against"),
+                    _query("bucket", {"enum": [10, 20, 30]},
+                           "bucketed estimator with this bucket (seconds)")],
+                "responses": {"200": _ok({"type": "object", "properties": {
+                    "symbols": {"type": "array", "items": _STR},
+                    "matrix": _GRID_NUM, "stderr": _GRID_NUM,
+                    "coverage": {"type": "array", "items": {"type": "array", "items": {
+                        "type": "integer"}}},
+                    "status": {"type": "array", "items": {"type": "array", "items": {
+                        "enum": ["ok", "insufficient_overlap", "flat", "unknown_symbol",
+                                 "out_of_range"]}}},
+                    "method": _STR, "window": {"type": "number"},
+                    "horizon": {"type": "number"}, "delay": {"type": "number"},
+                    "as_of": {"type": "number"}, "base": {"type": ["string", "null"]},
+                    "top": {"type": "array", "items": {"type": "object", "properties": {
+                        "symbol": _STR, "corr": {"type": "number"},
+                        "coverage": {"type": "integer"},
+                        "stderr": {"type": ["number", "null"]}}}}}}),
+                    **_COMMON, "400": _error("Bad bucket"),
+                    "404": _error("Not your watchlist"), "503": _error("Ingest not running")}}},
             "/api/v1/events": {"get": {
                 "summary": "Stored stress events, newest first, cursor-paginated",
                 "parameters": [

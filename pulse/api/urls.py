@@ -5,6 +5,7 @@ from django.urls import path
 from pulse.api import (
     openapi,
     token_views,
+    views_correlation,
     views_events,
     views_health,
     views_market,
@@ -18,6 +19,7 @@ urlpatterns = [
     path("api/openapi.json", openapi.openapi_json, name="api_openapi"),
     path("api/v1/snapshots", views_market.snapshots, name="api_snapshots"),
     path("api/v1/symbols/<path:symbol>", views_market.symbol, name="api_symbol"),
+    path("api/v1/correlation", views_correlation.correlation, name="api_correlation"),
     path("api/v1/events", views_events.events, name="api_events"),
     path("api/v1/watchlists", views_watchlists.watchlist_collection, name="api_watchlists"),
     path("api/v1/watchlists/<int:pk>", views_watchlists.watchlist_item, name="api_watchlist"),

@@ -100,7 +100,9 @@ class EngineConfig:
     duplicate_id_memory: int = 1024
     # Correlation lookback (seconds) and the nested CorrelationConfig mapping.
     corr_window: float = 900.0
-    corr_window_high_vol: float = 300.0
+    # Lookback when the base symbol is high_vol. Equal to corr_window by default: a 300 s
+    # window doubled the correlation's error (docs/correlation.md, "regime-shortened").
+    corr_window_high_vol: float = 900.0
     corr_window_fixed: float | None = None
     correlation: dict[str, Any] = field(default_factory=dict)
 

@@ -17,7 +17,7 @@ from pulse.broadcast import dumps
 from pulse.engine import Engine
 
 BUCKETS = (10, 20, 30)
-METHODS = ("grid_hy", "grid", "bucketed")
+METHODS = ("kernel", "grid_hy", "grid", "bucketed")
 MAX_SYMBOLS = 40  # a page's matrix is at most this wide: bounds the work per request
 TOP_K = 5
 
@@ -72,7 +72,8 @@ class PageQueries:
 
     def correlation(self, symbols: Sequence[str], base: str | None, *, window: float | None,
                     method: str | None, bucket: int | None) -> str:
-        """Return the correlation JSON (matrix, coverage, top-k against ``base``) as text."""
+        """Return the correlation JSON (matrix, coverage, stderr, top-k against ``base``) as
+        text."""
         names = sorted(dict.fromkeys(symbols))[:MAX_SYMBOLS]
         if base not in names:
             base = names[0] if names else None
@@ -83,8 +84,8 @@ class PageQueries:
                      method: str | None, bucket: int | None) -> dict[str, Any]:
         engine = self.engine
         if engine.now is None or not names:
-            return {"symbols": names, "matrix": [], "coverage": [], "status": [], "top": [],
-                    "base": base, "bucket": bucket, "method": method}
+            return {"symbols": names, "matrix": [], "coverage": [], "status": [], "stderr": [],
+                    "top": [], "base": base, "bucket": bucket, "method": method}
         if bucket:
             window = self._bucketed_window(names[0] if base is None else base, window, bucket)
         corr = engine.correlation(names, base=base, window=window, method=method,

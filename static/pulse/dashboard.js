@@ -317,10 +317,23 @@
     return v >= 0 ? "rgba(63,185,80," + (0.12 + 0.78 * a).toFixed(2) + ")" : "rgba(248,81,73," + (0.12 + 0.78 * a).toFixed(2) + ")";
   }
 
+  // "± h" with h the half-width of the 95% interval (1.96 standard errors), rounded up so
+  // that a shown "± 0.00" never claims more precision than the estimate has.
+  function plusMinus(se) {
+    if (!isNum(se)) return "";
+    return " ± " + (Math.ceil(196 * se) / 100).toFixed(2);
+  }
+
+  function intervalNote(v, se) {
+    if (!isNum(v) || !isNum(se)) return "";
+    return " · ± is a 95% interval (standard error " + se.toFixed(3) + ")";
+  }
+
   let heatNames = "";
   function onCorrelation(corr) {
     const names = corr.symbols || [];
-    const method = corr.method === "bucketed" ? "bucketed " + (corr.bucket || "") + " s" : (corr.method || "?");
+    const method = corr.method === "bucketed" ? "bucketed " + (corr.bucket || "") + " s"
+      : (corr.method || "?") + (isNum(corr.horizon) ? " " + corr.horizon + " s returns" : "");
     setText($("corr-meta"), "base " + (corr.base || "–") + (corr.base_regime ? " (" + corr.base_regime + ")" : "") +
       " · method " + method + (isNum(corr.window) ? " · window " + age(corr.window) : ""));
     if (corr.base && !controls.base) $("base").value = corr.base;
@@ -329,8 +342,8 @@
       const li = document.createElement("li");
       const name = document.createElement("span"); name.textContent = t.symbol;
       const val = document.createElement("span"); val.className = "num " + signClass(t.corr);
-      val.textContent = isNum(t.corr) ? t.corr.toFixed(2) : "–";
-      li.title = "coverage " + t.coverage + " returns";
+      val.textContent = isNum(t.corr) ? t.corr.toFixed(2) + plusMinus(t.stderr) : "–";
+      li.title = "coverage " + t.coverage + " returns" + intervalNote(t.corr, t.stderr);
       li.append(name, val);
       return li;
     }));
@@ -356,9 +369,11 @@
       const v = corr.matrix && corr.matrix[i] ? corr.matrix[i][j] : null;
       const cov = corr.coverage && corr.coverage[i] ? corr.coverage[i][j] : 0;
       const st = corr.status && corr.status[i] ? corr.status[i][j] : "";
+      const se = corr.stderr && corr.stderr[i] ? corr.stderr[i][j] : null;
       c.style.background = corrColor(v);
       c.classList.toggle("na", !isNum(v));
-      c.title = names[i] + " × " + names[j] + ": " + (isNum(v) ? v.toFixed(2) : "n/a (" + st + ")") + " · coverage " + cov + " returns";
+      c.title = names[i] + " × " + names[j] + ": " + (isNum(v) ? v.toFixed(2) + (i !== j ? plusMinus(se) : "") : "n/a (" + st + ")") +
+        " · coverage " + cov + " returns" + (i !== j ? intervalNote(v, se) : "");
       const txt = isNum(v) && i !== j ? v.toFixed(1).replace("0.", ".") : "";
       if (c.textContent !== txt) c.textContent = txt;
     }

@@ -33,7 +33,7 @@ def send(client: Client, method: str, url: str, body: object = None):
 
 @pytest.mark.parametrize("url", ["/api/v1/watchlists", "/api/v1/events", "/api/v1/health",
                                  "/api/v1/snapshots", "/api/v1/symbols/AAPL",
-                                 "/api/openapi.json"])
+                                 "/api/v1/correlation", "/api/openapi.json"])
 def test_it_answers_401_json_without_a_token_never_a_login_redirect(url):
     response = Client().get(url)
     assert response.status_code == 401
@@ -214,8 +214,8 @@ def test_the_openapi_description_lists_every_endpoint(alice_token):
     assert served == json.loads(json.dumps(spec()))
     assert served["openapi"].startswith("3.1")
     assert set(served["paths"]) == {
-        "/api/v1/snapshots", "/api/v1/symbols/{symbol}", "/api/v1/events",
-        "/api/v1/watchlists", "/api/v1/watchlists/{id}", "/api/v1/health"}
+        "/api/v1/snapshots", "/api/v1/symbols/{symbol}", "/api/v1/correlation",
+        "/api/v1/events", "/api/v1/watchlists", "/api/v1/watchlists/{id}", "/api/v1/health"}
 
 
 @pytest.mark.django_db(transaction=True)
@@ -246,6 +246,32 @@ async def test_snapshots_come_from_ingest_all_or_by_watchlist(alice):
 
 
 @pytest.mark.django_db(transaction=True)
+async def test_correlation_comes_from_ingest_with_a_standard_error_per_pair(alice):
+    from asgiref.sync import sync_to_async
+
+    raw = (await sync_to_async(tokens.create)(alice, "bot"))[1]
+    tech = await sync_to_async(make_watchlist)(alice, "Tech", [("stocks", "MSFT"),
+                                                              ("stocks", "AAPL")])
+    client, auth = AsyncClient(), {"Authorization": f"Bearer {raw}"}
+    async with running_ingest():
+        mine = await client.get(f"/api/v1/correlation?watchlist={tech.pk}&base=MSFT",
+                                headers=auth)
+        everything = (await client.get("/api/v1/correlation", headers=auth)).json()
+        bucketed = (await client.get("/api/v1/correlation?bucket=20", headers=auth)).json()
+        bad = await client.get("/api/v1/correlation?bucket=7", headers=auth)
+    assert mine.status_code == 200
+    body = mine.json()
+    assert body["symbols"] == ["AAPL", "MSFT"] and body["base"] == "MSFT"
+    assert body["method"] == "kernel" and body["status"][0][1] == "ok"
+    assert -1.0 <= body["matrix"][0][1] <= 1.0
+    assert 0.0 < body["stderr"][0][1] < 0.2 and body["stderr"][0][0] == 0.0
+    assert body["top"][0]["symbol"] == "AAPL" and body["top"][0]["stderr"] > 0
+    assert everything["symbols"] == ["AAPL", "BTC-USD", "EURUSD", "MSFT"]
+    assert bucketed["method"] == "bucketed" and bucketed["bucket"] == 20
+    assert bad.status_code == 400 and bad.json()["error"] == "invalid_bucket"
+
+
+@pytest.mark.django_db(transaction=True)
 async def test_live_endpoints_answer_503_when_ingest_is_not_running(alice, monkeypatch):
     from asgiref.sync import sync_to_async
 
@@ -257,6 +283,8 @@ async def test_live_endpoints_answer_503_when_ingest_is_not_running(alice, monke
     assert response.status_code == 503 and response.json()["error"] == "ingest_unavailable"
     bad = await client.get("/api/v1/symbols/AAPL?step=0", headers=auth)
     assert bad.status_code == 400
+    response = await client.get("/api/v1/correlation", headers=auth)
+    assert response.status_code == 503 and response.json()["error"] == "ingest_unavailable"
 
 
 @pytest.mark.django_db(transaction=True)

@@ -106,7 +106,7 @@ def test_correlation_card_and_heatmap_show_the_watchlists_matrix(pulse_server, b
     assert colored >= n  # at least the diagonal has a number
     title = page.get_attribute("#heatmap .hc", "title")
     assert "coverage" in title
-    assert "method grid_hy" in page.text_content("#corr-meta")
+    assert "method kernel" in page.text_content("#corr-meta")
 
     # The bucket control switches the estimator and is kept in the URL.
     page.select_option("#bucket", "20")

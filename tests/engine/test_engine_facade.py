@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import math
 
@@ -123,11 +124,15 @@ def test_correlation_uses_the_normal_window_an_explicit_one_or_a_fixed_one():
                                            "bucket_seconds": None})
 
 
-def test_correlation_lookback_shortens_when_the_base_is_in_high_vol():
+def test_correlation_lookback_follows_the_high_vol_setting_when_the_base_is_in_high_vol():
     drv = vol_spike_run()
     eng = drv.eng
     assert eng.regime("BTC") == "high_vol"
-    assert eng.correlation_window("BTC") == eng.config.corr_window_high_vol
+    # By default the lookback no longer shortens (a 300 s window doubled the error, see
+    # docs/correlation.md); an operator's shorter setting still applies.
+    assert eng.correlation_window("BTC") == eng.config.corr_window == 900.0
+    eng.config = dataclasses.replace(eng.config, corr_window_high_vol=300.0)
+    assert eng.correlation_window("BTC") == 300.0
     assert eng.correlation_window("BTC", window=77) == 77.0
     assert eng.correlation_window(None) == eng.config.corr_window
 

@@ -232,13 +232,16 @@ async def test_correlation_replies_cover_the_pages_symbols_base_and_bucket(alice
         assert corr["base"] == "MSFT" and corr["method"] == "bucketed" and corr["bucket"] == 20
         assert len(corr["matrix"]) == 3 and corr["matrix"][0][0] == 1.0
         assert corr["coverage"][0][1] > 0
+        # Standard errors are restricted to the page's symbols like the matrix.
+        assert [len(row) for row in corr["stderr"]] == [3, 3, 3]
+        assert corr["stderr"][0][0] == 0.0 and 0.0 < corr["stderr"][0][2] < 1.0
         assert [t["symbol"] for t in corr["top"]] and all(
             t["symbol"] in {"AAPL", "BTC-USD"} for t in corr["top"])
         # The page switches to the default estimator and another base without reconnecting.
         await comm.send_to(text_data=json.dumps({"action": "correlation", "base": "AAPL",
                                                  "bucket": None}))
         corr = (await receive_type(comm, "correlation"))["correlation"]
-        assert corr["base"] == "AAPL" and corr["method"] == "grid_hy" and corr["bucket"] is None
+        assert corr["base"] == "AAPL" and corr["method"] == "kernel" and corr["bucket"] is None
         await comm.disconnect()
 
 

@@ -161,7 +161,9 @@ async def test_a_shard_started_later_gets_the_others_history(grid_layer):
     await run_shards(layer, listener, [stocks, crypto], ticks[2400:2480])  # 20 s together
     assert crypto.grid_exchange.stats()["sources_synced"] == 1
     corr = crypto.engine.correlation(["AAPL", "MSFT"])
-    assert corr["coverage"][0][1] > 600  # ten minutes of AAPL/MSFT, not twenty seconds
+    # Ten minutes of AAPL/MSFT, not twenty seconds (the kernel's window ends its 30 s
+    # interpolation gap before the newest cell, so a little under 600).
+    assert corr["coverage"][0][1] > 550
     assert stocks.grid_exchange.stats()["sources_synced"] == 1
 
 

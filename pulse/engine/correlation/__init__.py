@@ -1,7 +1,8 @@
 """Correlation of asynchronously ticking symbols, streamed on a previous-tick grid.
 
-The default estimator (``grid_hy``) is Hayashi-Yoshida on prices sampled on a 1-second
-previous-tick clock; ``docs/correlation.md`` has the evidence for that choice.
+The default estimator (``kernel``) is a Bartlett realized kernel of interpolated 1-second
+samples: bounded, positive semi-definite, robust to lead-lag between venues, with a
+standard error per pair; ``docs/correlation.md`` has the evidence for that choice.
 """
 
 from pulse.engine.correlation.config import METHODS, CorrelationConfig

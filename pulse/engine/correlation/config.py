@@ -1,7 +1,7 @@
 """Settings of the correlation tracker, validated once so the hot path never has to.
 
 Every default below is documented in ``docs/correlation.md``; the estimator choice behind
-``method="grid_hy"`` is argued there with measured numbers.
+``method="kernel"`` is argued there with measured numbers.
 """
 
 from __future__ import annotations
@@ -11,13 +11,14 @@ from collections.abc import Mapping
 from dataclasses import dataclass, fields
 from typing import Any, Final
 
+KERNEL: Final = "kernel"
 GRID_HY: Final = "grid_hy"
 GRID: Final = "grid"
 BUCKETED: Final = "bucketed"
 RAW_HY: Final = "hy"
 
 # Names accepted by ``method=``; the first is the default and the recommended estimator.
-METHODS: Final[tuple[str, ...]] = (GRID_HY, GRID, BUCKETED, RAW_HY)
+METHODS: Final[tuple[str, ...]] = (KERNEL, GRID_HY, GRID, BUCKETED, RAW_HY)
 
 # Two steps count as multiples of each other within this relative slack (0.1 / 0.01 is not
 # exactly 10 in binary floating point).
@@ -28,8 +29,9 @@ _MULTIPLE_SLACK: Final = 1e-9
 class CorrelationConfig:
     """Tunable settings of :class:`~pulse.engine.correlation.tracker.CorrelationTracker`.
 
-    - ``method``: default estimator, one of :data:`METHODS` (``grid_hy``: Hayashi-Yoshida on
-      prices sampled previous-tick on the ``grid_step`` clock).
+    - ``method``: default estimator, one of :data:`METHODS` (``kernel``: Bartlett realized
+      kernel of interpolated ``grid_step`` samples, bounded and positive semi-definite;
+      ``grid_hy``: Hayashi-Yoshida on previous-tick samples, for comparison).
     - ``window``: default lookback in seconds of event time (900 = 15 minutes).
     - ``max_window``: longest lookback any query may use; bounds memory per symbol to about
       ``max_window / grid_step`` cells of 16 bytes. Longer requested windows are clamped.
@@ -42,11 +44,17 @@ class CorrelationConfig:
     - ``min_overlap``: fewest returns a pair must rest on before a number is reported.
     - ``raw_tick_capacity``: ticks kept per symbol for ``hy`` (Hayashi-Yoshida on raw ticks,
       kept for comparison only: O(ticks) per query); 0 disables ``hy``.
+    - ``horizons``: return horizons in seconds the ``kernel`` may use (increasing multiples
+      of ``grid_step``); a query takes the shortest that spans five mean observation gaps
+      of its slowest symbol (``kernel.choose_horizon``).
+    - ``interp_gap``: the ``kernel`` interpolates linearly over at most the last this many
+      seconds before an observation (a multiple of ``grid_step``); it also answers this
+      many seconds behind the newest closed cell, when every sample in its window is final.
     - ``max_books``: distinct (method, window) rolling states kept at once; the least
       recently used is dropped beyond it and rebuilt from the stored grid when asked again.
     """
 
-    method: str = GRID_HY
+    method: str = KERNEL
     window: float = 900.0
     max_window: float = 3600.0
     grid_step: float = 1.0
@@ -55,12 +63,26 @@ class CorrelationConfig:
     min_overlap: int = 30
     raw_tick_capacity: int = 0
     max_books: int = 8
+    horizons: tuple[float, ...] = (10.0, 20.0, 30.0)
+    interp_gap: float = 30.0
 
     def __post_init__(self) -> None:
         """Reject values that would make the tracker misbehave later, naming the setting."""
         if self.method not in METHODS:
             raise ValueError(f"method: unknown {self.method!r} (use one of {', '.join(METHODS)})")
-        for name in ("window", "max_window", "grid_step", "sample_step", "bucket_seconds"):
+        if isinstance(self.horizons, list):
+            object.__setattr__(self, "horizons", tuple(self.horizons))
+        if not isinstance(self.horizons, tuple) or not self.horizons:
+            raise ValueError(f"horizons: expected a non-empty list of seconds, "
+                             f"got {self.horizons!r}")
+        for h in self.horizons:
+            if isinstance(h, bool) or not isinstance(h, int | float) or not math.isfinite(h) \
+                    or h <= 0:
+                raise ValueError(f"horizons: expected positive numbers of seconds, got {h!r}")
+        if list(self.horizons) != sorted(set(self.horizons)):
+            raise ValueError(f"horizons: must be strictly increasing, got {self.horizons!r}")
+        for name in ("window", "max_window", "grid_step", "sample_step", "bucket_seconds",
+                     "interp_gap"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int | float):
                 raise ValueError(f"{name}: expected a number of seconds, got {value!r}")
@@ -78,10 +100,13 @@ class CorrelationConfig:
             raise ValueError(f"max_books: must be at least 1, got {self.max_books}")
         if self.window > self.max_window:
             raise ValueError(f"window: {self.window} exceeds max_window {self.max_window}")
-        for name in ("sample_step", "bucket_seconds"):
+        for name in ("sample_step", "bucket_seconds", "interp_gap"):
             steps_per_cell(getattr(self, name), self.grid_step, name)
-        if self.max_window < 2 * max(self.sample_step, self.bucket_seconds):
-            raise ValueError("max_window: must span at least two sample steps and two buckets")
+        for h in self.horizons:
+            steps_per_cell(h, self.grid_step, "horizons")
+        if self.max_window < 2 * max(self.sample_step, self.bucket_seconds, self.horizons[-1]):
+            raise ValueError("max_window: must span at least two sample steps, two buckets "
+                             "and two kernel horizons")
         if self.method == RAW_HY and self.raw_tick_capacity == 0:
             raise ValueError("method: 'hy' needs raw_tick_capacity > 0 (raw ticks are not kept)")
 
@@ -104,6 +129,14 @@ class CorrelationConfig:
         if method == BUCKETED:
             return steps_per_cell(self.bucket_seconds, self.grid_step, "bucket_seconds")
         return 1
+
+    def horizon_cells(self) -> tuple[int, ...]:
+        """Return the kernel horizons in ``grid_step`` cells."""
+        return tuple(steps_per_cell(h, self.grid_step, "horizons") for h in self.horizons)
+
+    def gap_cells(self) -> int:
+        """Return ``interp_gap`` in ``grid_step`` cells."""
+        return steps_per_cell(self.interp_gap, self.grid_step, "interp_gap")
 
 
 def steps_per_cell(step: float, grid_step: float, name: str) -> int:

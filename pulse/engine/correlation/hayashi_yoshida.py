@@ -8,7 +8,10 @@ inflates the tick-by-tick realized variances in the denominator of the correlati
 raw-tick HY collapses toward zero (0.14 for BTC/ETH on the Binance recording). Sampling
 each symbol previous-tick on a short clock first keeps HY's unbiasedness (the samples are
 still observations at known times) while cutting the noise; that is
-:func:`advance_grid_hy`, fed by :func:`hy_inputs`.
+:func:`advance_grid_hy`, fed by :func:`hy_inputs`. Both are comparison methods now
+(``grid_hy``, ``hy``): a HY covariance over realized variances is not bounded by
+Cauchy-Schwarz (lagged venues overshoot 1) and a pairwise HY matrix need not be positive
+semi-definite; the default is ``kernel.py``.
 """
 
 from __future__ import annotations

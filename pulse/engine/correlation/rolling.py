@@ -60,11 +60,15 @@ class RollingSums:
         self.cursor = last
         self._count_push()
 
+    def resum(self) -> None:
+        """Recompute the sums exactly from the ring (drops accumulated rounding drift)."""
+        w = self.width
+        ring = self.ring
+        self.sums = [math.fsum(ring[j::w]) for j in range(w)]
+        self.pushes = 0
+
     def _count_push(self) -> None:
         """Count a push and re-sum exactly once per window length of pushes."""
         self.pushes += 1
         if self.pushes >= self.cells:
-            self.pushes = 0
-            w = self.width
-            ring = self.ring
-            self.sums = [math.fsum(ring[j::w]) for j in range(w)]
+            self.resum()

@@ -13,10 +13,19 @@ from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from typing import Any
 
-from pulse.engine.correlation.book import FLAT, INSUFFICIENT, OK, UNKNOWN, Book, Estimate
+from pulse.engine.correlation.book import (
+    FLAT,
+    INSUFFICIENT,
+    OK,
+    OUT_OF_RANGE,
+    UNKNOWN,
+    Book,
+    Estimate,
+)
 from pulse.engine.correlation.config import (
     BUCKETED,
     GRID,
+    KERNEL,
     METHODS,
     RAW_HY,
     CorrelationConfig,
@@ -24,6 +33,8 @@ from pulse.engine.correlation.config import (
 )
 from pulse.engine.correlation.grid import SymbolGrid
 from pulse.engine.correlation.hayashi_yoshida import dedupe_times, hy_correlation
+from pulse.engine.correlation.kernel import choose_horizon
+from pulse.engine.correlation.uncertainty import corr_stderr
 
 _INF = math.inf
 # Slack for "window / step" landing a hair above a whole number in floating point.
@@ -53,7 +64,9 @@ class CorrelationTracker:
                     math.ceil(MAX_BUCKET_SECONDS / cfg.grid_step))
         # The window, the sample before it and the bucketed method's "previous bucket",
         # plus slack for symbols whose ticks run a little ahead of the query time.
-        self._capacity = math.ceil(cfg.max_window / cfg.grid_step - _CEIL_SLACK) + 4 * k_max + 2
+        # The kernel reads its horizon before the window and its interpolation gap after.
+        slack = max(4 * k_max, max(cfg.horizon_cells()) + cfg.gap_cells() + 4)
+        self._capacity = math.ceil(cfg.max_window / cfg.grid_step - _CEIL_SLACK) + slack + 2
         self._grids: dict[str, SymbolGrid] = {}
         self._books: OrderedDict[tuple[str, int, int], Book] = OrderedDict()
         # Symbols whose samples come from another process (import_samples): last cell placed.
@@ -88,8 +101,11 @@ class CorrelationTracker:
                bucket_seconds: float | None = None) -> dict[str, Any]:
         """Return the JSON-ready correlation matrix of ``symbols`` over the window ending now.
 
-        Every pair is reported: a number with the coverage it rests on, or None with the
-        reason (``insufficient_overlap``, ``unknown_symbol``, ``flat``).
+        Every pair is reported: a number with the coverage it rests on and its standard
+        error, or None with the reason (``insufficient_overlap``, ``unknown_symbol``,
+        ``flat``, ``out_of_range`` for the unbounded comparison methods). With the default
+        ``kernel`` method the matrix is positive semi-definite and the answer also names
+        the return ``horizon`` and the ``delay`` (seconds) its window ends before ``now``.
         """
         names = list(symbols)
         method, window, book, last_cell = self._prepare(names, now, window, method,
@@ -98,6 +114,7 @@ class CorrelationTracker:
         corr: list[list[float | None]] = [[None] * size for _ in range(size)]
         coverage = [[0] * size for _ in range(size)]
         status = [[UNKNOWN] * size for _ in range(size)]
+        stderr: list[list[float | None]] = [[None] * size for _ in range(size)]
         grids = [self._grids.get(name) for name in names]
         estimate = self._estimator(book, window, last_cell, now)
         for i, a in enumerate(names):
@@ -107,14 +124,18 @@ class CorrelationTracker:
             for j in range(i, size):
                 gb = grids[j]
                 if gb is not None:
-                    value, cov, why = estimate(a, names[j], ga, gb)
+                    value, cov, why, se = estimate(a, names[j], ga, gb)
                     corr[i][j] = corr[j][i] = value
                     coverage[i][j] = coverage[j][i] = cov
                     status[i][j] = status[j][i] = why
+                    stderr[i][j] = stderr[j][i] = se
         result = {"symbols": names, "matrix": corr, "coverage": coverage, "status": status,
-                  "method": method, "window": window, "as_of": now}
+                  "stderr": stderr, "method": method, "window": window, "as_of": now}
         if book is not None and method == BUCKETED:
             result["bucket_seconds"] = book.k * self._step
+        if book is not None and method == KERNEL:
+            result["horizon"] = book.horizon * self._step
+            result["delay"] = book.gap * self._step
         return result
 
     def top_k(self, base: str, symbols: Sequence[str], now: float, k: int = 3, *,
@@ -139,9 +160,9 @@ class CorrelationTracker:
             g = self._grids.get(s)
             if g is None:
                 continue
-            value, cov, _ = estimate(base, s, g_base, g)
+            value, cov, _, se = estimate(base, s, g_base, g)
             if value is not None:
-                found.append({"symbol": s, "corr": value, "coverage": cov})
+                found.append({"symbol": s, "corr": value, "coverage": cov, "stderr": se})
         found.sort(key=lambda row: (-row["corr"], row["symbol"]))
         return found[:k]
 
@@ -262,6 +283,8 @@ class CorrelationTracker:
             k = steps_per_cell(float(bucket_seconds), self._step, "bucket_seconds")
         span = k * self._step
         cells = max(2, math.ceil(window / span - _CEIL_SLACK))
+        if method == KERNEL:
+            return method, cells * span, self._kernel_book(known, cells, last_cell), last_cell
         book = self._book(method, k, cells)
         book.begin_query()
         last = (last_cell + 1) // k - 1
@@ -269,12 +292,43 @@ class CorrelationTracker:
             book.sync_symbol(name, g, last)
         return method, cells * span, book, last_cell
 
-    def _book(self, method: str, k: int, cells: int) -> Book:
-        """Return the book for (method, k, cells), dropping the least recently used extra."""
-        key = (method, k, cells)
+    def _kernel_book(self, known: list[tuple[str, SymbolGrid]], cells: int,
+                     last_cell: int) -> Book:
+        """Return the kernel book for this query's horizon, its symbols synced.
+
+        The horizon follows the slowest symbol that has enough observations in the window
+        to get a number at all (``kernel.choose_horizon``); the observation counts come
+        from the shortest horizon's book, which every kernel query keeps up to date.
+        """
+        cfg = self.config
+        horizons = cfg.horizon_cells()
+        gap = cfg.gap_cells()
+        last = last_cell - gap
+        book = self._book(KERNEL, 1, cells, horizons[0], gap)
+        book.begin_query()
+        slowest = None
+        for name, g in known:
+            n = book.sync_symbol(name, g, last).sums[0]
+            if n >= cfg.min_overlap:
+                # Time between observations over the part of the window the symbol existed.
+                mean_gap = min(cells, last - g.first_cell + 1) * self._step / n
+                slowest = mean_gap if slowest is None else max(slowest, mean_gap)
+        horizon = choose_horizon(horizons, slowest, self._step)
+        if horizon == horizons[0]:
+            return book
+        book = self._book(KERNEL, 1, cells, horizon, gap)
+        book.begin_query()
+        for name, g in known:
+            book.sync_symbol(name, g, last)
+        return book
+
+    def _book(self, method: str, k: int, cells: int, horizon: int = 0, gap: int = 0) -> Book:
+        """Return the book for (method, k, cells, horizon), dropping the least recently
+        used extra."""
+        key = (method, k, cells, horizon)
         book = self._books.get(key)
         if book is None:
-            book = self._books[key] = Book(method, k, cells)
+            book = self._books[key] = Book(method, k, cells, horizon, gap)
             while len(self._books) > self.config.max_books:
                 self._books.popitem(last=False)
         else:
@@ -289,13 +343,13 @@ class CorrelationTracker:
                 return self._raw_estimate(ga, gb, a == b, now, window)
 
             return raw
-        last = (last_cell + 1) // book.k - 1
+        last = (last_cell + 1) // book.k - 1 - book.gap
         min_overlap = self.config.min_overlap
         book_estimate = book.estimate
 
         def on_grid(a: str, b: str, ga: SymbolGrid, gb: SymbolGrid) -> Estimate:
             if a == b:
-                return 1.0, book.own_coverage(a), OK
+                return 1.0, book.own_coverage(a), OK, 0.0
             if b < a:  # one set of sums per unordered pair
                 return book_estimate(b, a, gb, ga, last, min_overlap)
             return book_estimate(a, b, ga, gb, last, min_overlap)
@@ -308,14 +362,17 @@ class CorrelationTracker:
         start = now - window
         xs = dedupe_times([(t, math.log(p)) for t, p in ga.raw or () if start < t <= now])
         if same:
-            return 1.0, max(0, len(xs) - 1), OK
+            return 1.0, max(0, len(xs) - 1), OK, 0.0
         ys = dedupe_times([(t, math.log(p)) for t, p in gb.raw or () if start < t <= now])
         coverage = max(0, min(len(xs), len(ys)) - 1)
         if coverage < self.config.min_overlap:
-            return None, coverage, INSUFFICIENT
+            return None, coverage, INSUFFICIENT, None
         value = hy_correlation(xs, ys)
         if value is None:
-            return None, coverage, FLAT
+            return None, coverage, FLAT, None
         if not math.isfinite(value):
-            return None, coverage, INSUFFICIENT
-        return max(-1.0, min(1.0, value)), coverage, OK
+            return None, coverage, INSUFFICIENT, None
+        if abs(value) > 1.0 + 1e-9:
+            return None, coverage, OUT_OF_RANGE, None
+        value = max(-1.0, min(1.0, value))
+        return value, coverage, OK, corr_stderr(value, coverage)

@@ -11,7 +11,9 @@ from pulse.engine.correlation import METHODS, CorrelationConfig
 
 def test_it_documents_sane_defaults() -> None:
     cfg = CorrelationConfig()
-    assert cfg.method == "grid_hy" == METHODS[0]
+    assert cfg.method == "kernel" == METHODS[0]
+    assert cfg.horizons == (10.0, 20.0, 30.0)
+    assert cfg.interp_gap == 30.0
     assert cfg.window == 900.0
     assert cfg.grid_step == 1.0
     assert cfg.bucket_seconds == 10.0
@@ -19,7 +21,7 @@ def test_it_documents_sane_defaults() -> None:
 
 
 def test_it_lists_every_method_once() -> None:
-    assert set(METHODS) == {"grid_hy", "grid", "bucketed", "hy"}
+    assert set(METHODS) == {"kernel", "grid_hy", "grid", "bucketed", "hy"}
     assert len(METHODS) == len(set(METHODS))
 
 
@@ -53,6 +55,15 @@ def test_from_mapping_names_the_unknown_key() -> None:
         ({"raw_tick_capacity": -1}, "raw_tick_capacity"),
         ({"max_books": 0}, "max_books"),
         ({"method": "hy"}, "raw_tick_capacity"),
+        ({"horizons": []}, "horizons"),
+        ({"horizons": [20, 10]}, "horizons"),
+        ({"horizons": [10, 10]}, "horizons"),
+        ({"horizons": [0]}, "horizons"),
+        ({"horizons": [2.5]}, "horizons"),
+        ({"horizons": "10"}, "horizons"),
+        ({"horizons": [2000]}, "max_window"),
+        ({"interp_gap": 0}, "interp_gap"),
+        ({"interp_gap": 1.5}, "interp_gap"),
     ],
 )
 def test_it_rejects_bad_values_naming_the_setting(values: dict, named: str) -> None:
@@ -65,6 +76,14 @@ def test_it_accepts_steps_that_are_float_multiples_of_the_grid() -> None:
     assert cfg.step_cells("grid") == 5
     assert cfg.step_cells("bucketed") == 200
     assert cfg.step_cells("grid_hy") == 1
+
+
+def test_kernel_settings_come_from_json_lists_and_convert_to_cells() -> None:
+    cfg = CorrelationConfig.from_mapping({"horizons": [5, 15], "interp_gap": 20})
+    assert cfg.horizons == (5, 15)
+    assert cfg.horizon_cells() == (5, 15)
+    assert cfg.gap_cells() == 20
+    assert CorrelationConfig(grid_step=0.5).horizon_cells() == (20, 40, 60)
 
 
 def test_hy_is_allowed_once_raw_ticks_are_kept() -> None:

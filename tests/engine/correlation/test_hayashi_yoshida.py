@@ -151,8 +151,8 @@ def test_streamed_grid_hy_matches_brute_force_after_every_refresh(
     for s, t, p in stream:
         while t >= next_query:
             # Query the state before this tick: every tick so far is at or before now.
-            tracker.matrix(["X", "Y"], next_query)
-            book = tracker._books[("grid_hy", 1, round(window))]
+            tracker.matrix(["X", "Y"], next_query, method="grid_hy")
+            book = tracker._books[("grid_hy", 1, round(window), 0)]
             hi = int(next_query // 1.0) - 1
             seen_x = [(a, b) for a, b in tx if a < next_query]
             seen_y = [(a, b) for a, b in ty if a < next_query]
@@ -171,7 +171,7 @@ def test_streamed_grid_hy_matches_brute_force_after_every_refresh(
     assert checked > 0
 
 
-@pytest.mark.parametrize("method", ["grid_hy", "grid", "bucketed"])
+@pytest.mark.parametrize("method", ["kernel", "grid_hy", "grid", "bucketed"])
 def test_incremental_sums_equal_a_fresh_tracker_over_the_same_window(method: str) -> None:
     rng = random.Random(11)
     streams = {name: random_ticks(rng, rate, 1500.0)

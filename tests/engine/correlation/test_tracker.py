@@ -33,10 +33,15 @@ def test_matrix_has_the_documented_json_shape(pair_ticks) -> None:
     tracker = fed(pair_ticks)
     now = pair_ticks[-1][1]
     out = tracker.matrix(["BTC", "ETH"], now)
-    assert set(out) == {"symbols", "matrix", "coverage", "status", "method", "window", "as_of"}
+    assert set(out) == {"symbols", "matrix", "coverage", "status", "stderr", "method", "window",
+                        "as_of", "horizon", "delay"}
     assert out["symbols"] == ["BTC", "ETH"]
-    assert out["method"] == "grid_hy"
+    assert out["method"] == "kernel"
     assert out["window"] == 900.0
+    assert (out["horizon"], out["delay"]) == (10.0, 30.0)
+    assert out["stderr"][0][0] == out["stderr"][1][1] == 0.0
+    assert out["stderr"][0][1] == out["stderr"][1][0]
+    assert 0.005 < out["stderr"][0][1] < 0.05
     assert out["as_of"] == now
     assert out["matrix"][0][0] == out["matrix"][1][1] == 1.0
     assert out["matrix"][0][1] == out["matrix"][1][0]
@@ -60,7 +65,7 @@ def test_unknown_symbols_get_none_rows_with_a_reason(pair_ticks) -> None:
 def test_a_silent_symbol_reports_insufficient_overlap_instead_of_vanishing(pair_ticks) -> None:
     ticks = [*pair_ticks, ("QUIET", pair_ticks[0][1], 50.0), ("QUIET", pair_ticks[0][1] + 5, 51.0)]
     tracker = fed(sorted(ticks, key=lambda t: t[1]))
-    for method in ("grid_hy", "grid", "bucketed"):
+    for method in ("kernel", "grid_hy", "grid", "bucketed"):
         out = tracker.matrix(["BTC", "QUIET", "ETH"], pair_ticks[-1][1], method=method)
         assert out["symbols"] == ["BTC", "QUIET", "ETH"]
         assert out["matrix"][0][1] is None
@@ -73,7 +78,7 @@ def test_a_silent_symbol_reports_insufficient_overlap_instead_of_vanishing(pair_
 def test_flat_prices_give_none_with_reason_flat(pair_ticks) -> None:
     flat = [("PEG", ts, 1.0) for _, ts, _ in pair_ticks[::2]]
     tracker = fed(sorted([*pair_ticks, *flat], key=lambda t: t[1]))
-    for method in ("grid_hy", "grid", "bucketed"):
+    for method in ("kernel", "grid_hy", "grid", "bucketed"):
         out = tracker.matrix(["BTC", "PEG"], pair_ticks[-1][1], method=method)
         assert out["matrix"][0][1] is None
         assert out["status"][0][1] == "flat"
@@ -141,7 +146,7 @@ def test_same_input_gives_identical_output(pair_ticks) -> None:
         for i, (symbol, ts, price) in enumerate(pair_ticks):
             tracker.observe(symbol, ts, price)
             if i % 1500 == 0:
-                for method in ("grid_hy", "grid", "bucketed", "hy"):
+                for method in ("kernel", "grid_hy", "grid", "bucketed", "hy"):
                     outs.append(tracker.matrix(["BTC", "ETH"], ts, method=method, window=300))
         return outs
 
@@ -151,7 +156,7 @@ def test_same_input_gives_identical_output(pair_ticks) -> None:
 def test_every_method_lands_near_the_true_correlation_on_liquid_symbols(pair_ticks) -> None:
     tracker = fed(pair_ticks, CorrelationConfig(raw_tick_capacity=20_000, max_window=3600))
     now = pair_ticks[-1][1]
-    for method in ("grid_hy", "grid", "bucketed", "hy"):
+    for method in ("kernel", "grid_hy", "grid", "bucketed", "hy"):
         out = tracker.matrix(["BTC", "ETH"], now, method=method, window=3600)
         assert out["method"] == method
         assert out["status"][0][1] == "ok"
@@ -177,6 +182,7 @@ def test_top_k_ranks_by_correlation_and_skips_base_and_missing() -> None:
     assert [row["symbol"] for row in top] == ["HI", "MID", "NOISE"]
     assert top[0]["corr"] > top[1]["corr"] > top[2]["corr"]
     assert all(row["coverage"] >= 30 for row in top)
+    assert all(0.0 < row["stderr"] < 0.2 for row in top)
     assert tracker.top_k("GHOST", ["HI"], t + 1) == []
     assert len(tracker.top_k("BASE", ["NEG", "HI"], t + 1, k=10)) == 2
     with pytest.raises(ValueError, match="k"):
