@@ -142,12 +142,15 @@ class StressDetector:
             rule.ref = p0
             rule.ref_ts = ts0
             if sigma_mode:
-                rule.up_warn = p0 * math.exp(self.z_warn * scale)
-                rule.up_crit = p0 * math.exp(self.z_crit * scale)
-                rule.up_rearm = p0 * math.exp(self.z_rearm * scale)
-                rule.dn_warn = p0 * math.exp(-self.z_warn * scale)
-                rule.dn_crit = p0 * math.exp(-self.z_crit * scale)
-                rule.dn_rearm = p0 * math.exp(-self.z_rearm * scale)
+                warn = math.exp(self.z_warn * scale)
+                crit = math.exp(self.z_crit * scale)
+                rearm = math.exp(self.z_rearm * scale)
+                rule.up_warn = p0 * warn
+                rule.up_crit = p0 * crit
+                rule.up_rearm = p0 * rearm
+                rule.dn_warn = p0 / warn
+                rule.dn_crit = p0 / crit
+                rule.dn_rearm = p0 / rearm
             else:
                 warn, crit = self.pct[rule.type]
                 rearm = warn * self.pct_rearm
@@ -208,10 +211,9 @@ class StressDetector:
 
     def check_spike(self, short_rate: float | None, base_rate: float | None,
                     seconds_per_year: float, ts: float, window: float, symbol: str,
-                    asset: str, regime: str, price: float,
-                    ref: tuple[float, float] | None) -> StressEvent | None:
+                    asset: str, regime: str, price: float) -> StressEvent | None:
         """Score the short-window (jump-robust) variance rate against the baseline rate (both
-        per second); return a ``vol_spike`` event or None.
+        per second); return a ``vol_spike`` event (the caller fills in its reference) or None.
         """
         if short_rate is None or base_rate is None or base_rate <= 0.0:
             return None
@@ -228,9 +230,7 @@ class StressDetector:
             symbol=symbol, asset=asset, type=VOL_SPIKE, direction=UP, severity=_SEVERITY[sev],
             ts=ts, value=math.sqrt(short_rate * seconds_per_year),
             threshold=base_vol * (self.spike_crit if sev == 2 else self.spike_warn),
-            z=ratio, window=window, regime=regime,
-            ref_price=None if ref is None else ref[0],
-            ref_age=None if ref is None else ts - ref[1], price=price))
+            z=ratio, window=window, regime=regime, ref_price=None, ref_age=None, price=price))
 
     def _episode(self, event: StressEvent) -> StressEvent:
         """Attach ``event`` to the symbol's open episode (its previous event is at most

@@ -171,12 +171,11 @@ class SymbolState:
         b = k - self.lag
         first = grid.first
         # Baseline: the robust term of the three hr-cell returns ending lag cells ago, only if
-        # ticks moved each of them (a closed market's flat grid must not decay the baseline).
+        # ticks moved the latest of them (a closed market's flat grid must not decay the
+        # baseline; right after an open, a median of flat returns adds a few zero terms).
         if b - 3 * h >= first:
             cum = grid.cum
-            c1 = cum[(b - h) % size]
-            c2 = cum[(b - 2 * h) % size]
-            if cum[b % size] != c1 and c1 != c2 and c2 != cum[(b - 3 * h) % size]:
+            if cum[b % size] != cum[(b - h) % size]:
                 self.baseline.update(medsq[b % size] * MEDRV_SCALE / (h * self.g))
         if k >= self.regime_next:
             self.regime_next = k + self.regime_every
@@ -214,12 +213,26 @@ class SymbolState:
             self.clip = self.clip_sq * base
         c_now = end + 1
         det = self.detector
-        refs = [self._ref(c_now - rule.cells - 1) for rule in det.rules]
+        # Reference closes of the move rules (inlined _ref: this runs once per cell).
+        grid = self.grid
+        size = grid.size
+        oldest = max(grid.first, end - size + 1)
+        close = grid.close
+        close_ts = grid.close_ts
+        refs = []
+        for rule in det.rules:
+            j = c_now - rule.cells - 1
+            refs.append((close[j % size], close_ts[j % size]) if j >= oldest else None)
         det.refresh(refs, None if base is None else math.sqrt(base), self.last, c_now * self.g)
-        spike_start = c_now - self.spike_var.rolling.m - self.spike_var.lead
-        return det.check_spike(self.spike_var.rate(end), base, self.year, ts,
-                               self.spike_window, self.symbol, self.asset, self.regime.label,
-                               self.last, self._ref(spike_start))
+        spike = det.check_spike(self.spike_var.rate(end), base, self.year, ts,
+                                self.spike_window, self.symbol, self.asset, self.regime.label,
+                                self.last)
+        if spike is not None:
+            ref = self._ref(c_now - self.spike_var.rolling.m - self.spike_var.lead)
+            if ref is not None:
+                spike.ref_price = ref[0]
+                spike.ref_age = ts - ref[1]
+        return spike
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -57,27 +57,34 @@ class EwmaVariance:
     first samples are not pulled towards zero.
     """
 
-    __slots__ = ("alpha", "n", "weight", "weight2", "weighted")
+    __slots__ = ("alpha", "n", "weight", "weighted")
 
     def __init__(self, half_life_samples: float) -> None:
         self.alpha = 1.0 - math.exp(-math.log(2.0) / half_life_samples)
         self.weighted = 0.0
         self.weight = 0.0
-        self.weight2 = 0.0  # sum of squared weights, for the effective sample size
         self.n = 0
 
     def update(self, x: float) -> None:
         """Add one sample."""
-        alpha = self.alpha
-        keep = 1.0 - alpha
-        self.weighted = self.weighted * keep + alpha * x
-        self.weight = self.weight * keep + alpha
-        self.weight2 = self.weight2 * keep * keep + alpha * alpha
+        keep = 1.0 - self.alpha
+        self.weighted = self.weighted * keep + self.alpha * x
+        self.weight = self.weight * keep + self.alpha
         self.n += 1
 
     def effective_samples(self) -> float:
-        """Return Kish's effective sample size (sum w)^2 / sum w^2 (0 before any sample)."""
-        return self.weight * self.weight / self.weight2 if self.n else 0.0
+        """Return Kish's effective sample size (sum w)^2 / sum w^2 (0 before any sample).
+
+        With n samples the weights are alpha * keep^i, i < n, so sum w = 1 - keep^n and
+        sum w^2 = alpha^2 (1 - keep^(2n)) / (1 - keep^2): no per-sample bookkeeping.
+        """
+        n = self.n
+        if not n:
+            return 0.0
+        alpha = self.alpha
+        keep = 1.0 - alpha
+        kn = keep ** n
+        return (1.0 - kn) ** 2 * (1.0 - keep * keep) / (alpha * alpha * (1.0 - kn * kn))
 
     def value(self) -> float | None:
         """Return the bias-corrected mean, or None before the first sample."""
