@@ -137,7 +137,7 @@ class SymbolState:
         grid.put(c, price, close_ts, logp, cum)
         self._closed(c)
         start = c + 1
-        jump_from = c_new - grid.size - self.h
+        jump_from = c_new - grid.size - max(self.h, 3 * self.hr)
         jumped = start < jump_from
         if jumped:
             # A gap longer than the ring: only the newest cells matter and all hold the same
