@@ -271,3 +271,20 @@ def test_an_ordinary_move_is_not_flagged_as_a_gap():
     assert d["gap"] is False and 60.0 <= d["span"] <= 62.0
     assert "(gap)" not in d["message"]
     json.dumps(d, allow_nan=False)
+
+
+def test_a_x10_print_leaves_the_baseline_and_the_regime_as_without_it():
+    # Whether or not an input filter stops it first, the robust statistics must not care.
+    clean, dirty = quiet_engine(7), quiet_engine(7)
+    for drv in (clean, dirty):
+        drv.walk(100, QUIET)
+    dirty.tick(dirty.price * 10.0, dt=0.9)  # the close of its cell...
+    dirty.tick(dirty.price / 10.0, dt=1.0)  # ...and the market carries on
+    clean.tick(dt=1.9)
+    for drv in (clean, dirty):
+        drv.rng.seed(99)
+        drv.walk(30 * 60, QUIET)  # without winsorisation: baseline x135 and a vol_spike
+    a, b = clean.eng.snapshot("BTC"), dirty.eng.snapshot("BTC")
+    assert b["vol_baseline"] == pytest.approx(a["vol_baseline"], rel=0.05)
+    assert b["regime"] == a["regime"] == "normal"
+    assert "vol_spike" not in [e.type for e in dirty.events]
