@@ -55,6 +55,10 @@ def event_card(event: Event) -> dict[str, object]:
         "threshold": event.threshold, "z": event.z, "window": event.window,
         "regime": event.regime, "ref_price": details.get("ref_price"),
         "ref_age": details.get("ref_age"), "price": event.price, "message": event.message,
+        # Episode and gap fields (docs/signals.md); absent in events stored before them.
+        "episode": details.get("episode", event.event_id),
+        "episode_seq": details.get("episode_seq", 0), "span": details.get("span"),
+        "gap": bool(details.get("gap", False)),
     }
 
 

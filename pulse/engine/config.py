@@ -64,12 +64,18 @@ class EngineConfig:
     # Tick rate window.
     rate_window: float = 60.0
     annualization: dict[str, float] = field(default_factory=_annualization)
-    # Baseline variance for sigma thresholds: EWMA of grid returns that ended baseline_lag
-    # seconds ago or earlier, so the current event windows never feed their own baseline.
+    # Baseline variance for sigma thresholds: EWMA of jump-robust (MedRV) grid return terms
+    # that ended baseline_lag seconds ago or earlier, so the current event windows never feed
+    # their own baseline.
     baseline_half_life: float = 3600.0
     baseline_lag: float = 300.0
     baseline_min_samples: int = 300
     sigma_floor: dict[str, float] = field(default_factory=_sigma_floor)
+    # Jump-robust statistics (baseline, vol spikes, regime) use MedRV terms of returns over
+    # robust_return_step seconds, each winsorised at robust_clip baseline sigmas (of one
+    # return), so that even two adjacent bad returns (a print and its reversal) move little.
+    robust_return_step: float = 20.0
+    robust_clip: float = 8.0
     # Stress events.
     threshold_mode: str = "sigma"  # or "percent"
     move_horizons: tuple[float, ...] = (60.0, 300.0)
@@ -85,13 +91,19 @@ class EngineConfig:
     spike_ratio_critical: float = 5.0
     spike_ratio_rearm: float = 2.0
     cooldown: float = 300.0
-    # Regime: z-score of log(vol) against an EWMA of its own clock-sampled history.
-    regime_every: float = 60.0
-    regime_half_life: float = 3600.0
-    regime_min_samples: int = 5
-    regime_enter_z: float = 2.0
-    regime_exit_z: float = 0.5
-    regime_sd_floor: float = 0.1
+    # Episodes: an event within episode_gap seconds of the symbol's previous event continues
+    # that event's episode (one card that escalates or updates) instead of opening one.
+    episode_gap: float = 300.0
+    # A move whose reference is older than (1 + gap_fraction) x its window spans a gap: it is
+    # scored over its real span and flagged.
+    gap_fraction: float = 0.5
+    # Regime: z = ln(robust vol over spike_window / baseline vol) / sd, sd = the sampling
+    # error of ln(vol) from n = spike_window / robust_return_step returns, sqrt(1 / (2 n)),
+    # times regime_sd_factor (measured for the overlapping MedRV estimator, docs/signals.md).
+    regime_every: float = 30.0
+    regime_sd_factor: float = 0.9
+    regime_enter_z: float = 3.0
+    regime_exit_z: float = 1.0
     regime_min_dwell: float = 300.0
     # Input hygiene.
     out_of_order_tolerance: float = 2.0
@@ -158,21 +170,24 @@ class EngineConfig:
         for name in ("vol_window", "vol_return_step", "trend_window", "rate_window",
                      "baseline_lag", "spike_window", "regime_every"):
             self.cells(getattr(self, name), name)
-        if self.cells(self.vol_return_step, "vol_return_step") > min(
-                self.cells(self.vol_window, "vol_window"),
-                self.cells(self.spike_window, "spike_window")):
-            raise ValueError("vol_return_step must not exceed vol_window or spike_window")
-        for name in ("baseline_half_life", "regime_half_life", "cooldown", "corr_window",
-                     "corr_window_high_vol", "regime_sd_floor"):
+        if self.cells(self.vol_return_step, "vol_return_step") > self.cells(
+                self.vol_window, "vol_window"):
+            raise ValueError("vol_return_step must not exceed vol_window")
+        if 3 * self.cells(self.robust_return_step, "robust_return_step") > self.cells(
+                self.spike_window, "spike_window"):
+            # The jump-robust estimator needs three adjacent returns inside the window.
+            raise ValueError("3 x robust_return_step must not exceed spike_window")
+        for name in ("baseline_half_life", "cooldown", "corr_window", "corr_window_high_vol",
+                     "regime_sd_factor", "robust_clip", "episode_gap"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 < value < math.inf):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
-        for name in ("regime_min_dwell", "out_of_order_tolerance"):
+        for name in ("regime_min_dwell", "out_of_order_tolerance", "gap_fraction"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 <= value < math.inf):
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}")
         for name in ("vol_min_returns", "trend_min_points", "baseline_min_samples",
-                     "regime_min_samples", "duplicate_id_memory"):
+                     "duplicate_id_memory"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")

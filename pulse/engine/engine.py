@@ -220,10 +220,13 @@ class Engine:
         return changed
 
     def stats(self) -> dict[str, Any]:
-        """Return counters: accepted, rejected per reason, late_accepted, symbols, events."""
+        """Return counters: accepted, rejected per reason, late_accepted, symbols, events,
+        and robust_clipped (jump-robust variance terms winsorised against the baseline).
+        """
         return {"accepted": self._accepted, "rejected": dict(self._rejected),
                 "late_accepted": self._late, "symbols": len(self._states),
-                "events": self._events}
+                "events": self._events,
+                "robust_clipped": sum(st.clipped for st in self._states.values())}
 
     def regime(self, symbol: str) -> str | None:
         """Return the regime label of ``symbol``, or None if unknown symbol."""

@@ -21,16 +21,31 @@ def _json_float(value: float | None) -> float | None:
     return float(value)
 
 
-class StressEvent:
-    """One stress event with its explanation (value, threshold, z, window, reference)."""
+def _duration(seconds: float) -> str:
+    # "10m", "90s", "2h": a short human span for messages.
+    s = round(seconds)
+    if s >= 7200:
+        return f"{s / 3600:.0f}h"
+    if s >= 120:
+        return f"{s / 60:.0f}m"
+    return f"{s}s"
 
-    __slots__ = ("also", "asset", "direction", "price", "ref_age", "ref_price", "regime",
-                 "severity", "symbol", "threshold", "ts", "type", "value", "window", "z")
+
+class StressEvent:
+    """One stress event with its explanation (value, threshold, z, window, reference) and its
+    place in the symbol's episode (``episode`` = id of the episode's first event, ``episode_seq``
+    = 0 for that first event, 1, 2, ... for follow-ups that update or escalate its card).
+    """
+
+    __slots__ = ("also", "asset", "direction", "episode", "episode_seq", "gap", "price",
+                 "ref_age", "ref_price", "regime", "severity", "span", "symbol", "threshold",
+                 "ts", "type", "value", "window", "z")
 
     def __init__(self, *, symbol: str, asset: str, type: str, direction: str, severity: str,
                  ts: float, value: float, threshold: float, z: float | None, window: float,
                  regime: str, ref_price: float | None, ref_age: float | None, price: float,
-                 also: tuple[str, ...] = ()) -> None:
+                 also: tuple[str, ...] = (), span: float | None = None,
+                 gap: bool = False) -> None:
         self.symbol = symbol
         self.asset = asset
         self.type = type
@@ -46,6 +61,10 @@ class StressEvent:
         self.ref_age = ref_age
         self.price = price
         self.also = also  # other event types that fired on the same tick and were merged in
+        self.span = window if span is None else span  # seconds the move is scored over
+        self.gap = gap  # the reference is stale: the move spans a gap in the data
+        self.episode: str | None = None  # set by the detector; None = its own episode
+        self.episode_seq = 0
 
     @property
     def id(self) -> str:
@@ -61,7 +80,9 @@ class StressEvent:
             verb = "rose" if self.direction == UP else "fell"
             z = "" if self.z is None else f", z={self.z:+.1f}"
             age = "" if self.ref_age is None else f" {self.ref_age:.0f}s ago"
-            text = (f"{self.symbol} {verb} {self.value:+.2%} in {self.window:g}s "
+            over = (f"over {_duration(self.span)} (gap)" if self.gap
+                    else f"in {self.window:g}s")
+            text = (f"{self.symbol} {verb} {self.value:+.2%} {over} "
                     f"to {self.price:g} (threshold {self.threshold:+.2%}{z}; "
                     f"reference {self.ref_price:g}{age})")
         if self.also:
@@ -87,6 +108,10 @@ class StressEvent:
             "ref_age": _json_float(self.ref_age),
             "price": self.price,
             "also": list(self.also),
+            "span": _json_float(self.span),
+            "gap": self.gap,
+            "episode": self.episode if self.episode is not None else self.id,
+            "episode_seq": self.episode_seq,
             "message": self.message(),
         }
 

@@ -1,8 +1,13 @@
-"""Volatility regime label with hysteresis and a minimum dwell time.
+"""Volatility regime label: the robust short-window vol against the robust baseline, in units
+of the short window's own sampling error, with hysteresis and a minimum dwell time.
 
-Every ``regime_every`` seconds of event time the log of the current realized vol is compared
-with an EWMA of its own earlier samples (mean and variance); the z-score drives the label.
-The sample is added to the EWMA only after being scored, so it is not its own baseline.
+The statistic is ``z = ln(vol_short / vol_baseline) / sd`` where ``sd`` is the standard error
+of that log ratio on constant volatility: ``sqrt(1 / (2 n))`` for ``n`` independent returns in
+the short window, combined with the same term for the baseline's effective number of returns
+(large once warm, dominant right after warm-up, so early noise cannot pass for a regime), times
+a measured efficiency factor; see docs/signals.md. Comparing against the baseline
+instead of an EWMA of the label's own highly autocorrelated samples keeps the z-score on the
+scale of real sampling noise, so a threshold of a few ``sd`` means what it says.
 """
 
 from __future__ import annotations
@@ -15,57 +20,50 @@ HIGH_VOL = "high_vol"
 
 
 class RegimeTracker:
-    """Label ``unknown`` until enough samples, then ``normal`` / ``high_vol``.
+    """Label ``unknown`` until the statistics are ready, then ``normal`` / ``high_vol``.
 
     Enter ``high_vol`` when z >= enter_z, leave it when z <= exit_z; a change is only allowed
     once the current label has been held for ``min_dwell`` seconds.
     """
 
-    __slots__ = ("alpha", "enter_z", "exit_z", "label", "mean", "min_dwell", "min_samples",
-                 "n", "sd_floor", "since", "var", "z")
+    __slots__ = ("bias", "enter_z", "exit_z", "label", "min_dwell", "n_short", "sd", "since",
+                 "z")
 
-    def __init__(self, half_life_samples: float, min_samples: int, enter_z: float,
-                 exit_z: float, sd_floor: float, min_dwell: float) -> None:
-        self.alpha = 1.0 - math.exp(-math.log(2.0) / half_life_samples)
-        self.min_samples = min_samples
+    def __init__(self, n_short: float, sd_factor: float, enter_z: float, exit_z: float,
+                 min_dwell: float) -> None:
+        self.n_short = n_short  # independent returns in the short window
+        self.sd = sd_factor * math.sqrt(0.5 / n_short)  # sd of ln(vol_short), constant vol
+        self.bias = 0.5 / n_short  # minus the bias of ln(vol_short)
         self.enter_z = enter_z
         self.exit_z = exit_z
-        self.sd_floor = sd_floor
         self.min_dwell = min_dwell
-        self.mean = 0.0
-        self.var = 0.0
-        self.n = 0
         self.label = UNKNOWN
         self.since = -math.inf  # event time of the last label change
         self.z: float | None = None
 
-    def sample(self, vol: float, ts: float) -> str:
-        """Score one clock sample of annualized vol taken at event time ``ts``; return the
-        label. Non-positive vol (a flat market) is skipped: its log is undefined.
+    def sample(self, short_rate: float, base_rate: float, base_returns: float,
+               ts: float) -> str:
+        """Score one clock sample: ``short_rate`` and ``base_rate`` are variance rates (per
+        second) of the short window and the baseline, ``base_returns`` the baseline's
+        effective number of independent returns, taken at event time ``ts``; return the
+        label. A non-positive rate (a flat market) is skipped: its log is undefined.
         """
-        if not vol > 0.0:
+        if not (short_rate > 0.0 and base_rate > 0.0 and base_returns > 0.0):
             return self.label
-        x = math.log(vol)
-        if self.n >= self.min_samples:
-            sd = math.sqrt(self.var)
-            z = (x - self.mean) / (sd if sd > self.sd_floor else self.sd_floor)
-            self.z = z
-            label = self.label
-            if label == UNKNOWN:
-                self._switch(HIGH_VOL if z >= self.enter_z else NORMAL, ts)
-            elif ts - self.since >= self.min_dwell:
-                if label == NORMAL and z >= self.enter_z:
-                    self._switch(HIGH_VOL, ts)
-                elif label == HIGH_VOL and z <= self.exit_z:
-                    self._switch(NORMAL, ts)
-        if self.n == 0:
-            self.mean = x
-        else:
-            # Incremental EWMA mean and variance (Finch 2009).
-            d = x - self.mean
-            self.mean += self.alpha * d
-            self.var = (1.0 - self.alpha) * (self.var + self.alpha * d * d)
-        self.n += 1
+        sd = self.sd
+        sd = math.sqrt(sd * sd * (1.0 + self.n_short / base_returns))
+        # ln of a variance estimate from n returns is biased by about -1/n: add it back so
+        # that z is centred on constant volatility.
+        z = (0.5 * math.log(short_rate / base_rate) + self.bias) / sd
+        self.z = z
+        label = self.label
+        if label == UNKNOWN:
+            self._switch(HIGH_VOL if z >= self.enter_z else NORMAL, ts)
+        elif ts - self.since >= self.min_dwell:
+            if label == NORMAL and z >= self.enter_z:
+                self._switch(HIGH_VOL, ts)
+            elif label == HIGH_VOL and z <= self.exit_z:
+                self._switch(NORMAL, ts)
         return self.label
 
     def _switch(self, label: str, ts: float) -> None:

@@ -3,6 +3,11 @@
 Thresholds are turned into price levels once per grid cell (the reference price only changes
 when the cell changes), so the per-tick cost is two comparisons against a gate; only a tick
 that crosses the gate pays for scoring, cooldown and de-duplication.
+
+A move is scored over the time its reference really spans (``max(W, ref_age)``), so a
+reference left stale by a silence does not turn a slow move into a many-sigma one-minute
+event. Events of one symbol that follow each other within ``episode_gap`` seconds form an
+episode: they carry the id of its first event, so a shock is one card that escalates.
 """
 
 from __future__ import annotations
@@ -58,8 +63,8 @@ class Alarm:
 class MoveRule:
     """Price levels for one move horizon, recomputed at each cell boundary."""
 
-    __slots__ = ("cells", "dn_crit", "dn_rearm", "dn_warn", "down", "ref", "ref_ts", "scale",
-                 "seconds", "type", "up", "up_crit", "up_rearm", "up_warn")
+    __slots__ = ("cells", "dn_crit", "dn_rearm", "dn_warn", "down", "gap", "ref", "ref_ts",
+                 "scale", "seconds", "span", "type", "up", "up_crit", "up_rearm", "up_warn")
 
     def __init__(self, seconds: float, cells: int, label: str) -> None:
         self.seconds = seconds
@@ -69,7 +74,9 @@ class MoveRule:
         self.down = Alarm()
         self.ref: float | None = None  # reference close; None when not available
         self.ref_ts = 0.0
-        self.scale: float | None = None  # sigma * sqrt(W) in log units; None without baseline
+        self.span = seconds  # seconds the return is scored over: max(W, reference age)
+        self.gap = False  # True when the reference is stale (the span is well beyond W)
+        self.scale: float | None = None  # sigma * sqrt(span) in log units; None w/o baseline
         self.up_warn = self.up_crit = self.up_rearm = INF
         self.dn_warn = self.dn_crit = self.dn_rearm = 0.0
 
@@ -77,13 +84,14 @@ class MoveRule:
 class StressDetector:
     """Move and vol-spike rules of one symbol with their alarms and the per-tick gate."""
 
-    __slots__ = ("cooldown", "hi", "lo", "pct", "pct_rearm", "rules", "sigma_mode", "spike",
+    __slots__ = ("cooldown", "episode", "episode_gap", "episode_last", "episode_seq",
+                 "gap_limit", "hi", "lo", "pct", "pct_rearm", "rules", "sigma_mode", "spike",
                  "spike_crit", "spike_rearm", "spike_warn", "z_crit", "z_rearm", "z_warn")
 
     def __init__(self, rules: list[MoveRule], *, sigma_mode: bool, z_warn: float,
                  z_crit: float, z_rearm: float, pct: dict[str, list[float]], pct_rearm: float,
                  spike_warn: float, spike_crit: float, spike_rearm: float,
-                 cooldown: float) -> None:
+                 cooldown: float, episode_gap: float = 300.0, gap_limit: float = 1.5) -> None:
         self.rules = rules
         self.sigma_mode = sigma_mode
         self.z_warn = z_warn
@@ -96,19 +104,34 @@ class StressDetector:
         self.spike_crit = spike_crit
         self.spike_rearm = spike_rearm
         self.cooldown = cooldown
+        self.episode_gap = episode_gap
+        self.gap_limit = gap_limit  # reference age / W above which a move spans a gap
+        self.episode: str | None = None  # id of the first event of the current episode
+        self.episode_last = -INF  # ts of the latest event of the current episode
+        self.episode_seq = 0
         # Gate: a tick with lo < price < hi cannot fire anything.
         self.hi = INF
         self.lo = 0.0
 
     def refresh(self, refs: list[tuple[float, float] | None], sigma: float | None,
-                price: float) -> None:
+                price: float, now: float) -> None:
         """Recompute levels from each rule's reference (price, ts) and the baseline sigma
-        (log units per sqrt second); re-arm alarms whose signal fell back, judged on
+        (log units per sqrt second), scored over ``max(W, now - ref ts)`` where ``now`` is
+        the start of the open cell; re-arm alarms whose signal fell back, judged on
         ``price`` (the latest close); rebuild the gate.
         """
         sigma_mode = self.sigma_mode
+        gap_limit = self.gap_limit
         for rule, ref in zip(self.rules, refs, strict=True):
-            scale = None if sigma is None else sigma * math.sqrt(rule.seconds)
+            seconds = rule.seconds
+            if ref is None:
+                span = seconds
+            else:
+                age = now - ref[1]
+                span = age if age > seconds else seconds
+            rule.span = span
+            rule.gap = span > seconds * gap_limit
+            scale = None if sigma is None else sigma * math.sqrt(span)
             rule.scale = scale
             if ref is None or (sigma_mode and scale is None):
                 rule.ref = None
@@ -119,12 +142,15 @@ class StressDetector:
             rule.ref = p0
             rule.ref_ts = ts0
             if sigma_mode:
-                rule.up_warn = p0 * math.exp(self.z_warn * scale)
-                rule.up_crit = p0 * math.exp(self.z_crit * scale)
-                rule.up_rearm = p0 * math.exp(self.z_rearm * scale)
-                rule.dn_warn = p0 * math.exp(-self.z_warn * scale)
-                rule.dn_crit = p0 * math.exp(-self.z_crit * scale)
-                rule.dn_rearm = p0 * math.exp(-self.z_rearm * scale)
+                warn = math.exp(self.z_warn * scale)
+                crit = math.exp(self.z_crit * scale)
+                rearm = math.exp(self.z_rearm * scale)
+                rule.up_warn = p0 * warn
+                rule.up_crit = p0 * crit
+                rule.up_rearm = p0 * rearm
+                rule.dn_warn = p0 / warn
+                rule.dn_crit = p0 / crit
+                rule.dn_rearm = p0 / rearm
             else:
                 warn, crit = self.pct[rule.type]
                 rearm = warn * self.pct_rearm
@@ -171,23 +197,23 @@ class StressDetector:
                 (rule.up if direction == UP else rule.down).fired(s, ts)
             level = ((best.up_crit if sev == 2 else best.up_warn) if direction == UP
                      else (best.dn_crit if sev == 2 else best.dn_warn))
-            events.append(StressEvent(
+            events.append(self._episode(StressEvent(
                 symbol=symbol, asset=asset, type=best.type, direction=direction,
                 severity=_SEVERITY[sev], ts=ts, value=price / best.ref - 1.0,
                 threshold=level / best.ref - 1.0, z=self._z(price, best),
                 window=best.seconds, regime=regime, ref_price=best.ref,
                 ref_age=ts - best.ref_ts, price=price,
-                also=tuple(rule.type for _, _, _, rule in fired[1:])))
+                also=tuple(rule.type for _, _, _, rule in fired[1:]),
+                span=best.span, gap=best.gap)))
         # Levels stay; the gate moves so that disarmed alarms stop waking the slow path.
         self._regate()
         return events
 
     def check_spike(self, short_rate: float | None, base_rate: float | None,
                     seconds_per_year: float, ts: float, window: float, symbol: str,
-                    asset: str, regime: str, price: float,
-                    ref: tuple[float, float] | None) -> StressEvent | None:
-        """Score the short-window variance rate against the baseline rate (both per second);
-        return a ``vol_spike`` event or None.
+                    asset: str, regime: str, price: float) -> StressEvent | None:
+        """Score the short-window (jump-robust) variance rate against the baseline rate (both
+        per second); return a ``vol_spike`` event (the caller fills in its reference) or None.
         """
         if short_rate is None or base_rate is None or base_rate <= 0.0:
             return None
@@ -200,13 +226,25 @@ class StressDetector:
             return None
         alarm.fired(sev, ts)
         base_vol = math.sqrt(base_rate * seconds_per_year)
-        return StressEvent(
+        return self._episode(StressEvent(
             symbol=symbol, asset=asset, type=VOL_SPIKE, direction=UP, severity=_SEVERITY[sev],
             ts=ts, value=math.sqrt(short_rate * seconds_per_year),
             threshold=base_vol * (self.spike_crit if sev == 2 else self.spike_warn),
-            z=ratio, window=window, regime=regime,
-            ref_price=None if ref is None else ref[0],
-            ref_age=None if ref is None else ts - ref[1], price=price)
+            z=ratio, window=window, regime=regime, ref_price=None, ref_age=None, price=price))
+
+    def _episode(self, event: StressEvent) -> StressEvent:
+        """Attach ``event`` to the symbol's open episode (its previous event is at most
+        ``episode_gap`` seconds old) or open a new one with the event's own id.
+        """
+        if self.episode is not None and event.ts - self.episode_last <= self.episode_gap:
+            self.episode_seq += 1
+        else:
+            self.episode = event.id
+            self.episode_seq = 0
+        self.episode_last = event.ts
+        event.episode = self.episode
+        event.episode_seq = self.episode_seq
+        return event
 
     def _z(self, price: float, rule: MoveRule) -> float | None:
         scale = rule.scale

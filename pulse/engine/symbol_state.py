@@ -4,6 +4,10 @@ The per-tick part (validation, last price, gate check) lives in the engine's hot
 module does what changes at most once per grid cell: closing cells into the grid, updating
 the rolling variance, trend, baseline and regime, scoring vol spikes and recomputing the
 move-rule price levels. Snapshots are computed from this state on demand.
+
+Everything that judges "unusual" (baseline, vol spikes, regime) uses the jump-robust MedRV
+terms of the grid (winsorised against the baseline), so one jump or one print cannot inflate
+the baseline or pass for sustained variance; ``vol_15m`` stays plain realized vol.
 """
 
 from __future__ import annotations
@@ -19,7 +23,7 @@ from pulse.engine.regime import UNKNOWN, RegimeTracker
 from pulse.engine.stress import MoveRule, StressDetector
 from pulse.engine.trend import GridTrend
 from pulse.engine.volatility import EwmaVariance, GridVariance, annualize
-from pulse.engine.windows import PriceGrid
+from pulse.engine.windows import MEDRV_SCALE, PriceGrid
 
 _log = math.log
 
@@ -27,14 +31,14 @@ _log = math.log
 def ring_cells(cfg: EngineConfig) -> int:
     """Return the ring size (cells) that covers every window the engine looks up."""
     cells = cfg.cells
-    h = cells(cfg.vol_return_step, "vol_return_step")
     need = [cells(w, "return_horizons") + 2 for w in cfg.return_horizons]
     need += [cells(w, "move_horizons") + 2 for w in cfg.move_horizons]
     need += [cells(cfg.vol_window, "vol_window") + 1,
              cells(cfg.spike_window, "spike_window") + 1,
              cells(cfg.trend_window, "trend_window") + 1,
              cells(cfg.rate_window, "rate_window") + 1,
-             cells(cfg.baseline_lag, "baseline_lag") + h + 2,
+             cells(cfg.baseline_lag, "baseline_lag")
+             + 3 * cells(cfg.robust_return_step, "robust_return_step") + 2,
              cells(cfg.regime_every, "regime_every") + 1]
     return max(need)
 
@@ -46,11 +50,11 @@ def _finite(x: float | None) -> float | None:
 class SymbolState:
     """Rolling state of one symbol; see README.md, "Metrics" for the definitions."""
 
-    __slots__ = ("ask", "asset", "base_min", "baseline", "bid", "cell", "detector",
-                 "first_ts", "floor_rate", "g", "grid", "h", "horizons", "id_queue", "ids",
-                 "lag", "last", "last_size", "last_ts", "rate_cells", "rate_window", "regime",
-                 "regime_every", "regime_next", "spike_var", "spike_window", "symbol", "ticks",
-                 "trend", "vol", "year")
+    __slots__ = ("ask", "asset", "base_min", "baseline", "bid", "cell", "clip", "clip_sq",
+                 "clipped", "detector", "first_ts", "floor_rate", "g", "grid", "h", "horizons",
+                 "hr", "id_queue", "ids", "lag", "last", "last_size", "last_ts", "rate_cells",
+                 "rate_window", "regime", "regime_every", "regime_next", "spike_var",
+                 "spike_window", "symbol", "ticks", "trend", "vol", "year")
 
     def __init__(self, symbol: str, asset: str, cfg: EngineConfig) -> None:
         cells = cfg.cells
@@ -72,22 +76,30 @@ class SymbolState:
         # Recent trade ids for duplicate detection: a set for lookup, a queue for eviction.
         self.ids: set[Any] = set()
         self.id_queue: deque[Any] = deque()
-        self.grid = grid = PriceGrid(ring_cells(cfg), h)
+        self.hr = hr = cells(cfg.robust_return_step, "robust_return_step")
+        self.grid = grid = PriceGrid(ring_cells(cfg), h, hr)
         self.vol = GridVariance(grid, cells(cfg.vol_window, "vol_window"), g,
                                 cfg.vol_min_returns)
         self.spike_window = cfg.spike_window
         spike_cells = cells(cfg.spike_window, "spike_window")
+        # Jump-robust (MedRV) short-window variance: vol spikes and the regime.
         self.spike_var = GridVariance(grid, spike_cells, g,
-                                      min(cfg.vol_min_returns, spike_cells - h + 1))
+                                      min(cfg.vol_min_returns, spike_cells - 3 * hr + 1),
+                                      robust=True)
+        # Winsorisation of robust terms: cap = clip_sq x baseline variance rate, in ``medsq``
+        # units (robust_clip baseline sigmas of one return); no cap until the baseline is ready.
+        self.clip_sq = cfg.robust_clip ** 2 * hr * g / MEDRV_SCALE
+        self.clip = math.inf
+        self.clipped = 0
         self.trend = GridTrend(grid, cells(cfg.trend_window, "trend_window") + 1,
                                cfg.trend_min_points)
         self.baseline = EwmaVariance(cfg.baseline_half_life / g)
         self.base_min = cfg.baseline_min_samples
         self.lag = cells(cfg.baseline_lag, "baseline_lag")
-        self.regime_every = every = cells(cfg.regime_every, "regime_every")
-        self.regime = RegimeTracker(cfg.regime_half_life / (every * g), cfg.regime_min_samples,
-                                    cfg.regime_enter_z, cfg.regime_exit_z, cfg.regime_sd_floor,
-                                    cfg.regime_min_dwell)
+        self.regime_every = cells(cfg.regime_every, "regime_every")
+        self.regime = RegimeTracker(cfg.spike_window / cfg.robust_return_step,
+                                    cfg.regime_sd_factor, cfg.regime_enter_z,
+                                    cfg.regime_exit_z, cfg.regime_min_dwell)
         self.regime_next = 0
         self.rate_cells = cells(cfg.rate_window, "rate_window")
         self.rate_window = float(cfg.rate_window)
@@ -100,7 +112,8 @@ class SymbolState:
             z_crit=cfg.move_z_critical, z_rearm=cfg.move_z_rearm, pct=cfg.move_pct[asset],
             pct_rearm=cfg.pct_rearm_fraction, spike_warn=cfg.spike_ratio_warning,
             spike_crit=cfg.spike_ratio_critical, spike_rearm=cfg.spike_ratio_rearm,
-            cooldown=cfg.cooldown)
+            cooldown=cfg.cooldown, episode_gap=cfg.episode_gap,
+            gap_limit=1.0 + cfg.gap_fraction)
 
     # -- cell boundaries ---------------------------------------------------------------------
 
@@ -112,8 +125,8 @@ class SymbolState:
         if c is None:  # first tick
             self.cell = c_new
             self.first_ts = ts
-            self.vol.start(c_new, self.h)
-            self.spike_var.start(c_new, self.h)
+            self.vol.start(c_new)
+            self.spike_var.start(c_new)
             self.regime_next = c_new + self.regime_every
             return None
         grid = self.grid
@@ -124,7 +137,7 @@ class SymbolState:
         grid.put(c, price, close_ts, logp, cum)
         self._closed(c)
         start = c + 1
-        jump_from = c_new - grid.size - self.h
+        jump_from = c_new - grid.size - max(self.h, 3 * self.hr)
         jumped = start < jump_from
         if jumped:
             # A gap longer than the ring: only the newest cells matter and all hold the same
@@ -145,20 +158,25 @@ class SymbolState:
 
     def _closed(self, k: int) -> None:
         """Update the rolling estimators for newly closed cell ``k``."""
+        grid = self.grid
+        size = grid.size
+        medsq = grid.medsq
+        if medsq[k % size] > self.clip:
+            medsq[k % size] = self.clip
+            self.clipped += 1
         self.vol.rolling.push(k)
         self.spike_var.rolling.push(k)
         self.trend.push(k)
-        grid = self.grid
-        size = grid.size
-        h = self.h
+        h = self.hr
         b = k - self.lag
         first = grid.first
-        # Baseline: the h-cell return ending lag cells ago, only if ticks moved it (a closed
-        # market's flat grid must not decay the baseline to zero).
-        if b - h >= first:
+        # Baseline: the robust term of the three hr-cell returns ending lag cells ago, only if
+        # ticks moved the latest of them (a closed market's flat grid must not decay the
+        # baseline; right after an open, a median of flat returns adds a few zero terms).
+        if b - 3 * h >= first:
             cum = grid.cum
             if cum[b % size] != cum[(b - h) % size]:
-                self.baseline.update(grid.sqret[b % size] / (h * self.g))
+                self.baseline.update(medsq[b % size] * MEDRV_SCALE / (h * self.g))
         if k >= self.regime_next:
             self.regime_next = k + self.regime_every
             every = self.regime_every
@@ -166,9 +184,12 @@ class SymbolState:
             active = (grid.cum[k % size] - grid.cum[back % size] if back >= first
                       else grid.cum[k % size])
             if active:
-                vol = annualize(self.vol.rate(k), self.year)
-                if vol is not None:
-                    self.regime.sample(vol, (k + 1) * self.g)
+                short = self.spike_var.rate(k)
+                base = self.base_rate()
+                if short is not None and base is not None:
+                    # Overlapping baseline samples: about one independent return per h.
+                    n_base = self.baseline.effective_samples() / h
+                    self.regime.sample(short, base, n_base, (k + 1) * self.g)
 
     def base_rate(self) -> float | None:
         """Return the baseline variance per second (floored), or None while warming up."""
@@ -188,14 +209,30 @@ class SymbolState:
 
     def _after_close(self, end: int, ts: float) -> StressEvent | None:
         base = self.base_rate()
+        if base is not None:
+            self.clip = self.clip_sq * base
         c_now = end + 1
         det = self.detector
-        refs = [self._ref(c_now - rule.cells - 1) for rule in det.rules]
-        det.refresh(refs, None if base is None else math.sqrt(base), self.last)
-        spike_start = c_now - self.spike_var.rolling.m - self.h
-        return det.check_spike(self.spike_var.rate(end), base, self.year, ts,
-                               self.spike_window, self.symbol, self.asset, self.regime.label,
-                               self.last, self._ref(spike_start))
+        # Reference closes of the move rules (inlined _ref: this runs once per cell).
+        grid = self.grid
+        size = grid.size
+        oldest = max(grid.first, end - size + 1)
+        close = grid.close
+        close_ts = grid.close_ts
+        refs = []
+        for rule in det.rules:
+            j = c_now - rule.cells - 1
+            refs.append((close[j % size], close_ts[j % size]) if j >= oldest else None)
+        det.refresh(refs, None if base is None else math.sqrt(base), self.last, c_now * self.g)
+        spike = det.check_spike(self.spike_var.rate(end), base, self.year, ts,
+                                self.spike_window, self.symbol, self.asset, self.regime.label,
+                                self.last)
+        if spike is not None:
+            ref = self._ref(c_now - self.spike_var.rolling.m - self.spike_var.lead)
+            if ref is not None:
+                spike.ref_price = ref[0]
+                spike.ref_age = ts - ref[1]
+        return spike
 
     # -- reading -------------------------------------------------------------------------------
 

@@ -258,11 +258,30 @@
   }
 
   // Stress feed ----------------------------------------------------------------------------
+  // One card per episode (docs/websocket.md, "event"): a follow-up of the same shock
+  // (ev.episode = id of its first event) updates that card in place, never downgrading its
+  // severity, and moves it to the top.
+  const SEV_RANK = { info: 0, warning: 1, critical: 2 };
   function onEvent(ev) {
-    if (ev.id && [...$("events").children].some((li) => li.dataset.eventId === ev.id)) return;
-    const li = document.createElement("li");
+    const cards = [...$("events").children];
+    if (ev.id && cards.some((li) => (li.dataset.eventIds || "").split(" ").includes(ev.id))) return;
+    const episode = ev.episode || ev.id || "";
+    let li = episode ? cards.find((c) => c.dataset.episode === episode) : null;
+    let severity = ev.severity || "info";
+    let updates = 0;
+    if (li) {
+      if ((SEV_RANK[li.dataset.severity] || 0) > (SEV_RANK[severity] || 0)) severity = li.dataset.severity;
+      updates = Number(li.dataset.updates || 0) + 1;
+      li.replaceChildren();
+    } else {
+      li = document.createElement("li");
+      li.dataset.episode = episode;
+    }
+    li.dataset.eventIds = ((li.dataset.eventIds || "") + " " + (ev.id || "")).trim();
     li.dataset.eventId = ev.id || "";
-    li.className = "ev sev-" + (ev.severity || "info");
+    li.dataset.severity = severity;
+    li.dataset.updates = String(updates);
+    li.className = "ev sev-" + severity;
     const head = document.createElement("div");
     head.className = "ev-head";
     const title = document.createElement("a");
@@ -271,7 +290,7 @@
     title.textContent = ev.symbol + " · " + String(ev.type || "").replace("_", " ") + " " + (ev.direction === "down" ? "▼" : "▲");
     const sev = document.createElement("span");
     sev.className = "sev";
-    sev.textContent = ev.severity || "info";
+    sev.textContent = severity + (updates ? " · updated ×" + updates : "");
     const when = document.createElement("time");
     when.className = "muted";
     when.textContent = isNum(ev.ts) ? new Date(ev.ts * 1000).toLocaleTimeString() : "";
@@ -285,7 +304,7 @@
     const facts = [
       ["value", isNum(ev.value) ? fmt(ev.value) + (isNum(ev.threshold) ? " vs " + (vol ? "" : "±") + fmt(Math.abs(ev.threshold)).replace("+", "") : "") : null],
       ["z", isNum(ev.z) ? ev.z.toFixed(1) + "σ" : null],
-      ["window", isNum(ev.window) ? age(ev.window) : null],
+      ["window", isNum(ev.window) ? age(ev.window) + (ev.gap && isNum(ev.span) ? " (gap: over " + age(ev.span) + ")" : "") : null],
       ["regime", ev.regime || null],
       ["ref", isNum(ev.ref_price) ? price(ev.ref_price) + (isNum(ev.ref_age) ? " (" + age(ev.ref_age) + " old)" : "") : null],
       ["price", isNum(ev.price) ? price(ev.price) : null],

@@ -46,7 +46,11 @@ def test_from_mapping_merges_per_class_tables_over_the_defaults():
     ({"sigma_floor": {"bonds": 0.1}}, "unknown asset"),
     ({"threshold_mode": "percent", "move_pct": {"forex": {"move_1m": [0.3, 0.2]}}},
      "move_pct"),
-    ({"vol_return_step": 600}, "vol_return_step"),
+    ({"vol_return_step": 1200}, "vol_return_step"),
+    ({"robust_return_step": 120}, "robust_return_step"),
+    ({"robust_clip": 0}, "robust_clip"),
+    ({"episode_gap": 0}, "episode_gap"),
+    ({"gap_fraction": -0.5}, "gap_fraction"),
     ({"regime_exit_z": 3.0}, "regime_exit_z"),
 ])
 def test_it_rejects_invalid_settings_naming_them(override, message):

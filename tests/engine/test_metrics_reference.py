@@ -17,6 +17,7 @@ YEAR = 31_536_000.0
 # Short windows so that random streams wrap the ring, cross gaps longer than it and fill
 # every window many times over within a hundred ticks.
 SMALL = {"return_horizons": (5, 20), "vol_window": 20, "vol_return_step": 4,
+         "robust_return_step": 4,
          "vol_min_returns": 3, "trend_window": 15, "trend_min_points": 3, "rate_window": 10,
          "baseline_lag": 8, "spike_window": 12, "regime_every": 10, "move_horizons": (5, 20),
          "future_tolerance": None}
@@ -104,6 +105,7 @@ def test_metrics_match_brute_force_on_random_streams(ticks):
 def test_metrics_match_brute_force_on_other_grid_steps(ticks, g):
     cfg = EngineConfig(**{**SMALL, "grid_step": g, "return_horizons": (8 * g, 20 * g),
                           "vol_window": 20 * g, "vol_return_step": 4 * g,
+                          "robust_return_step": 4 * g,
                           "trend_window": 16 * g, "rate_window": 10 * g,
                           "baseline_lag": 8 * g, "spike_window": 12 * g,
                           "regime_every": 10 * g, "move_horizons": (8 * g, 20 * g)})

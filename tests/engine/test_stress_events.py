@@ -4,6 +4,7 @@ escalate, merge horizons, work in fixed-percent mode, explain themselves."""
 from __future__ import annotations
 
 import json
+import math
 
 import pytest
 
@@ -170,3 +171,120 @@ def test_same_ticks_give_identical_events_and_snapshots():
     assert a.events
     assert a.eng.snapshots() == b.eng.snapshots()
     assert a.eng.stats() == b.eng.stats()
+
+
+# -- jump-robust sigma, episodes, stale references (issue #12 items 5-7) --------------------
+
+QUIET = 1e-4  # per-second log std (about 56% annualized): a 1.5% jump is ~19 one-minute sigmas
+
+
+def quiet_engine(seed: int, cfg: EngineConfig | None = None) -> Driver:
+    drv = Driver(Engine(cfg or EngineConfig(), tracker=FakeTracker()), seed=seed)
+    drv.walk(3600, QUIET)
+    return drv
+
+
+@pytest.mark.parametrize("seed", [1, 2, 3])
+def test_a_jump_is_one_card_and_does_not_mask_a_later_six_sigma_move(seed):
+    drv = quiet_engine(seed)
+    base_before = drv.eng.snapshot("BTC")["vol_baseline"]
+    n = len(drv.events)
+    shock = drv.jump(1.5)
+    assert [e.type for e in shock] == ["move_1m"]
+    drv.walk(30 * 60, QUIET)
+    # Only the move itself: no vol_spike for a single jump, no second card.
+    assert [e.type for e in drv.events[n:]] == ["move_1m"]
+    # The robust baseline barely moved (plain realized variance would have grown ~5x).
+    assert drv.eng.snapshot("BTC")["vol_baseline"] == pytest.approx(base_before, rel=0.15)
+    n = len(drv.events)
+    for _ in range(10):  # a genuine 6-sigma one-minute move over 5 s
+        drv.jump((math.exp(6 * QUIET * math.sqrt(60.0) / 10) - 1) * 100)
+    drv.walk(60, QUIET)  # watched on a sliding 1-minute window
+    assert any(e.type.startswith("move_") and e.direction == "up" for e in drv.events[n:])
+
+
+def test_a_one_cell_spike_and_reversal_is_winsorised_and_fires_no_vol_spike():
+    drv = quiet_engine(4)
+    base_before = drv.eng.snapshot("BTC")["vol_baseline"]
+    drv.walk(100, QUIET)
+    drv.jump(4.0, dt=0.2)  # a genuine 4% spike lasting one cell, confirmed by a second tick
+    drv.jump(0.01, dt=0.2)
+    drv.tick(drv.price / 1.0401, dt=1.0)  # and its reversal
+    drv.walk(20 * 60, QUIET)
+    assert "vol_spike" not in [e.type for e in drv.events]
+    assert drv.eng.stats()["robust_clipped"] > 0
+    assert drv.eng.snapshot("BTC")["vol_baseline"] == pytest.approx(base_before, rel=0.15)
+
+
+def test_sustained_variance_fires_a_vol_spike_in_the_same_episode_as_its_first_move():
+    drv = quiet_engine(5)
+    drv.walk(10 * 60, QUIET * 6)
+    fired = [e.to_dict() for e in drv.events]
+    assert "vol_spike" in [d["type"] for d in fired]
+    first = fired[0]
+    assert first["episode"] == first["id"] and first["episode_seq"] == 0
+    follow = [d for d in fired[1:] if d["ts"] - first["ts"] < 300.0]
+    assert follow, fired
+    for i, d in enumerate(follow, start=1):
+        assert d["episode"] == first["id"]  # one card, updated or escalated
+        assert d["episode_seq"] == i
+
+
+def test_a_new_shock_after_a_quiet_spell_opens_a_new_episode():
+    drv = warm_engine()
+    drv.walk(100, CALM)
+    (a,) = drv.jump(2.3)
+    drv.walk(400, CALM)  # longer than episode_gap (300 s)
+    (b,) = drv.jump(2.3)
+    assert (a.to_dict()["episode"], b.to_dict()["episode"]) == (a.id, b.id)
+    assert b.to_dict()["episode_seq"] == 0
+
+
+def test_a_move_across_a_gap_is_scored_over_its_real_span():
+    drv = quiet_engine(6)
+    n = len(drv.events)
+    # 10 minutes of silence, then a move of 3 sigma over the real 600 s (9.5 "1-minute" sigmas).
+    drv.tick(drv.price * math.exp(3.0 * QUIET * math.sqrt(600.0)), dt=600.0)
+    drv.walk(30, QUIET)
+    assert drv.events[n:] == []
+    z = drv.eng.snapshot("BTC")["z_1m"]
+    assert 2.0 < z < 4.0  # scored over ~600 s, not 60 s
+    # A big enough move after a second gap fires, and says it spans a gap.
+    (event,) = drv.tick(drv.price * math.exp(8.0 * QUIET * math.sqrt(600.0)), dt=600.0)
+    d = event.to_dict()
+    assert d["gap"] is True and d["type"] == "move_1m"
+    # span: the reference's age at the start of the tick's cell (within one cell of ref_age).
+    assert d["ref_age"] >= 600.0 and d["ref_age"] - 1.0 <= d["span"] <= d["ref_age"]
+    assert 5.0 <= d["z"] < 9.0
+    assert d["z"] == pytest.approx(math.log(d["price"] / d["ref_price"])
+                                   / (drv.eng.snapshot("BTC")["vol_baseline"]
+                                      / math.sqrt(31_536_000.0) * math.sqrt(d["span"])),
+                                   rel=1e-6)
+    assert "over 10m (gap)" in d["message"]
+
+
+def test_an_ordinary_move_is_not_flagged_as_a_gap():
+    drv = warm_engine()
+    drv.walk(100, CALM)
+    (event,) = drv.jump(2.3)
+    d = event.to_dict()
+    assert d["gap"] is False and 60.0 <= d["span"] <= 62.0
+    assert "(gap)" not in d["message"]
+    json.dumps(d, allow_nan=False)
+
+
+def test_a_x10_print_leaves_the_baseline_and_the_regime_as_without_it():
+    # Whether or not an input filter stops it first, the robust statistics must not care.
+    clean, dirty = quiet_engine(7), quiet_engine(7)
+    for drv in (clean, dirty):
+        drv.walk(100, QUIET)
+    dirty.tick(dirty.price * 10.0, dt=0.9)  # the close of its cell...
+    dirty.tick(dirty.price / 10.0, dt=1.0)  # ...and the market carries on
+    clean.tick(dt=1.9)
+    for drv in (clean, dirty):
+        drv.rng.seed(99)
+        drv.walk(30 * 60, QUIET)  # without winsorisation: baseline x135 and a vol_spike
+    a, b = clean.eng.snapshot("BTC"), dirty.eng.snapshot("BTC")
+    assert b["vol_baseline"] == pytest.approx(a["vol_baseline"], rel=0.05)
+    assert b["regime"] == a["regime"] == "normal"
+    assert "vol_spike" not in [e.type for e in dirty.events]
