@@ -1,5 +1,9 @@
 """Firing decisions over time: cooldown per (rule, symbol), once-mode and the rate limit.
 
+Inside a cooldown, an event that escalates the episode the rule last fired for (the engine's
+``episode`` id, a higher severity than that fire) still fires: one shock alerts once, and
+again only if it becomes critical, never once per follow-up card.
+
 State lives in memory in the ingest process. What must survive a restart is also written
 by the router: cooldowns per (rule, symbol) to ``AlertCooldown`` (read back through
 :meth:`FiringState.restore`), once-mode disarming and throttling flags to the rule row. The
@@ -17,6 +21,7 @@ FIRE = "fire"
 COOLDOWN = "cooldown"
 THROTTLED = "throttled"
 DISARMED = "disarmed"
+_SEVERITY_RANK = {"warning": 1, "critical": 2}
 
 
 class FiringState:
@@ -25,6 +30,9 @@ class FiringState:
     def __init__(self) -> None:
         # (rule id, symbol) -> event time of the last fire, for "every time with cooldown".
         self.last_fire: dict[tuple[int, str], float] = {}
+        # (rule id, symbol) -> (episode, severity rank) of the last fire: escalations of that
+        # episode bypass the cooldown. Kept in memory only (after a restart, cooldown rules).
+        self.last_episode: dict[tuple[int, str], tuple[str, int]] = {}
         # rule id -> wall times of recent fires, at most max_per_minute kept.
         self.recent: dict[int, deque[float]] = {}
         # Once-mode rules fired in this process before the database row says so.
@@ -41,7 +49,10 @@ class FiringState:
         key = (spec.id, str(event.get("symbol")))
         ts = float(event.get("ts") or 0.0)
         last = self.last_fire.get(key)
-        if spec.mode != ONCE and last is not None and ts - last < spec.cooldown:
+        episode = event.get("episode")
+        rank = _SEVERITY_RANK.get(str(event.get("severity")), 0)
+        if (spec.mode != ONCE and last is not None and ts - last < spec.cooldown
+                and not self._escalates(key, episode, rank)):
             return COOLDOWN
         recent = self.recent.setdefault(spec.id, deque())
         while recent and now - recent[0] >= 60.0:
@@ -50,14 +61,22 @@ class FiringState:
             return THROTTLED
         recent.append(now)
         self.last_fire[key] = ts
+        if isinstance(episode, str):
+            self.last_episode[key] = (episode, rank)
         if spec.mode == ONCE:
             self.disarmed.add(spec.id)
         return FIRE
+
+    def _escalates(self, key: tuple[int, str], episode: Any, rank: int) -> bool:
+        """Return True if ``episode`` is the one last fired for ``key``, at a lower severity."""
+        last = self.last_episode.get(key)
+        return last is not None and last[0] == episode and rank > last[1]
 
     def copy(self) -> FiringState:
         """Return an independent copy (restored when a transaction fails)."""
         other = FiringState()
         other.last_fire = dict(self.last_fire)
+        other.last_episode = dict(self.last_episode)
         other.recent = {k: deque(v) for k, v in self.recent.items()}
         other.disarmed = set(self.disarmed)
         other.restored = self.restored

@@ -73,6 +73,25 @@ def test_every_mode_cools_down_per_symbol_by_event_time():
     assert state.decide(spec, event(ts=1300.0), NOON) == FIRE
 
 
+def test_one_shock_alerts_once_and_again_only_when_it_escalates():
+    state = FiringState()
+    first = "BTC-USD|move_1m|down|1.0"
+    assert state.decide(SPEC, event(ts=1.0, episode=first), NOON) == FIRE
+    # Follow-up cards of the same shock at the same severity stay quiet (cooldown) ...
+    follow = event(id="BTC-USD|vol_spike|up|30.0", type="vol_spike", ts=30.0, episode=first,
+                   episode_seq=1)
+    assert state.decide(SPEC, follow, NOON) == COOLDOWN
+    # ... an escalation of that shock to critical alerts at once, and only once ...
+    crit = event(ts=60.0, severity="critical", episode=first, episode_seq=2)
+    assert state.decide(SPEC, crit, NOON) == FIRE
+    assert state.decide(SPEC, event(ts=90.0, severity="critical", episode=first,
+                                    episode_seq=3), NOON) == COOLDOWN
+    # ... and a critical event of another episode inside the cooldown does not bypass it.
+    other = event(ts=100.0, severity="critical", episode="BTC-USD|move_5m|up|100.0")
+    assert state.decide(replace(SPEC, id=2), event(ts=1.0, episode=first), NOON) == FIRE
+    assert state.decide(replace(SPEC, id=2), other, NOON) == COOLDOWN
+
+
 def test_once_mode_fires_once_until_re_armed():
     state = FiringState()
     spec = replace(SPEC, mode="once")
