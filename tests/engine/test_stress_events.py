@@ -13,10 +13,13 @@ from tests.engine.streams import Driver
 
 SIGMA = 5e-4  # per-second log std of the warm-up walk (about 280% annualized)
 CALM = 2e-5  # nearly flat walk used between constructed moves
+# These tests drive the event rules with one-tick jumps, which the bad-print filter would
+# hold until confirmed; hold-and-confirm is tested in test_plausibility.py.
+NO_FILTER = {"plausibility_k": None}
 
 
 def warm_engine(cfg: EngineConfig | None = None, seed: int = 1) -> Driver:
-    drv = Driver(Engine(cfg or EngineConfig(), tracker=FakeTracker()), seed=seed)
+    drv = Driver(Engine(cfg or EngineConfig(**NO_FILTER), tracker=FakeTracker()), seed=seed)
     assert drv.walk(40 * 60, SIGMA) == []
     return drv
 
@@ -60,7 +63,7 @@ def test_it_fires_a_move_1m_warning_that_explains_itself():
 def test_it_escalates_within_cooldown_then_waits_for_rearm_and_cooldown():
     # A long baseline lag keeps these jumps out of the baseline (which would otherwise
     # widen the thresholds after 300 s, as it should in real use).
-    drv = warm_engine(EngineConfig(baseline_lag=900.0, **ONE_HORIZON))
+    drv = warm_engine(EngineConfig(baseline_lag=900.0, **ONE_HORIZON, **NO_FILTER))
     drv.walk(100, CALM)
     assert [e.severity for e in drv.jump(2.3)] == ["warning"]
     assert drv.jump(0.2) == []  # still warning level: in cooldown, not re-armed
@@ -74,7 +77,7 @@ def test_it_escalates_within_cooldown_then_waits_for_rearm_and_cooldown():
 
 
 def test_it_needs_the_signal_to_fall_back_before_firing_again():
-    drv = warm_engine(EngineConfig(cooldown=10.0, **ONE_HORIZON))
+    drv = warm_engine(EngineConfig(cooldown=10.0, **ONE_HORIZON, **NO_FILTER))
     drv.walk(100, CALM)
     assert len(drv.jump(2.3)) == 1
     # The cooldown is long over, but the 1 m return stays at warning level: no new event.
@@ -107,7 +110,7 @@ def test_it_merges_horizons_that_fire_on_the_same_tick_into_one_event():
 
 
 def test_fixed_percent_mode_fires_at_the_configured_percent_without_a_baseline():
-    cfg = EngineConfig(threshold_mode="percent")
+    cfg = EngineConfig(threshold_mode="percent", **NO_FILTER)
     drv = Driver(Engine(cfg, tracker=FakeTracker()))
     drv.walk(90, CALM)
     assert drv.jump(0.9) == []  # crypto move_1m warning is 1.0%
@@ -120,7 +123,7 @@ def test_fixed_percent_mode_fires_at_the_configured_percent_without_a_baseline()
 
 
 def test_percent_thresholds_differ_per_asset_class():
-    cfg = EngineConfig.from_mapping({"threshold_mode": "percent",
+    cfg = EngineConfig.from_mapping({"threshold_mode": "percent", **NO_FILTER,
                                      "move_pct": {"forex": {"move_1m": [0.05, 0.1]}}})
     drv = Driver(Engine(cfg, tracker=FakeTracker()), symbol="EURUSD", asset="forex",
                  price=1.1)
