@@ -88,6 +88,8 @@ class Engine:
             cfg.plausibility_k or 1.0, cfg.plausibility_min_pct, cfg.plausibility_prior_vol,
             cfg.annualization, cfg.plausibility_confirm_ticks, cfg.plausibility_confirm_seconds,
             cfg.plausibility_max_held)
+        # The band's width follows the baseline (one-hour half-life) once a minute.
+        self._width_cells = max(1, round(60.0 / cfg.grid_step))
         self._reset_n = cfg.clock_reset_ticks
         self._reset_s = cfg.clock_reset_seconds
         self._g = float(cfg.grid_step)
@@ -185,9 +187,13 @@ class Engine:
         c = int(ts // self._g)
         if c != st.cell:
             spike = st.advance(c, ts)
-            if self._guard_on:
+            g = st.guard
+            if c >= g.width_next:
                 rate = st.base_rate()
-                st.guard.refresh(p, None if rate is None else math.sqrt(rate))
+                g.rewidth(None if rate is None else math.sqrt(rate), c + self._width_cells)
+            if not g.held:  # the fast band follows the price once per cell
+                g.lo = p * g.down
+                g.hi = p * g.up
         else:
             spike = None
         st.last = p
@@ -230,10 +236,10 @@ class Engine:
             self._held += 1
             return NO_EVENTS
         if not side:  # back near the old level: the held prints were bad
-            self._rejected["outlier"] += len(g.release())
+            self._rejected["outlier"] += len(g.release(p))
             return self._accept(st, symbol, ts, p, tick)
         if side != g.side:  # far the other way: overtaken, this one is the new suspect
-            self._rejected["outlier"] += len(g.release())
+            self._rejected["outlier"] += len(g.release(p))
             g.hold((ts, p, tick), side)
             self._held += 1
             return NO_EVENTS
@@ -245,7 +251,7 @@ class Engine:
         self._held += 1
         if not g.confirmed():
             return NO_EVENTS
-        run = g.release()
+        run = g.release(p)
         self._confirmed += len(run)
         if st.ticks < len(run):
             # The old level rests on fewer ticks than the new one (a bad first print of a
@@ -303,7 +309,7 @@ class Engine:
             hash(tick.trade_id)  # an unhashable id raises before any state exists
         st = GuardedState(symbol, tick.asset, self.config, self._rules)
         if not self._guard_on:
-            st.guard.lo, st.guard.hi = 0.0, INF
+            st.guard.disable()
         self._states[symbol] = st
         return st
 

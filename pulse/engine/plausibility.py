@@ -15,7 +15,8 @@ The band is ``max(k * sigma * sqrt(max(dt, 1 s)), min_pct)`` in log price, with 
 symbol's baseline volatility (log units per sqrt second) and ``dt`` the time since the last
 accepted tick; until the baseline exists a per-class prior volatility stands in for it. The
 hot path only compares the price with ``lo < p < hi``, a band for ``dt = 1 s`` around the
-cell's first price, precomputed once per grid cell; only ticks outside it pay for a log.
+cell's first price: two multiplications once per grid cell, by factors recomputed from the
+baseline once a minute (it has a one-hour half-life). Only ticks outside it pay for a log.
 """
 
 from __future__ import annotations
@@ -58,16 +59,18 @@ class PrintGuard:
     that every tick takes the slow path and decides about them.
     """
 
-    __slots__ = ("band_hi", "band_lo", "held", "hi", "lo", "min_log", "ooo_from", "ooo_n",
-                 "ooo_ticks", "prior_sigma", "rules", "side", "sigma")
+    __slots__ = ("down", "held", "hi", "lo", "min_log", "ooo_from", "ooo_n", "ooo_ticks",
+                 "prior_sigma", "rules", "side", "sigma", "up", "width_next")
 
     def __init__(self, rules: GuardRules, asset: str) -> None:
         self.rules = rules
         self.min_log = rules.min_log[asset]
         self.prior_sigma = rules.prior_sigma[asset]
         self.sigma = self.prior_sigma  # baseline (or prior) sigma, log units per sqrt second
-        self.band_lo = self.band_hi = 0.0
-        self.lo = self.hi = 0.0  # closed until the first refresh
+        # Band factors for dt = 1 s (exp(-w), exp(w)) and the cell at which to recompute them.
+        self.down = self.up = 1.0
+        self.width_next = -1
+        self.lo = self.hi = 0.0  # closed until the first cell
         self.held: list[Held] = []
         self.side = 0  # +1 / -1: the held suspects lie above / below the band
         # Consecutive out-of-order rejections (see Engine): count, first receipt time, and
@@ -76,17 +79,23 @@ class PrintGuard:
         self.ooo_from = 0.0
         self.ooo_ticks = -1
 
-    def refresh(self, price: float, sigma: float | None) -> None:
-        """Recompute the fast band around ``price`` for ``dt = 1 s`` (once per grid cell);
-        ``sigma`` None (no baseline yet) means the class prior.
+    def rewidth(self, sigma: float | None, next_cell: int | float) -> None:
+        """Take the baseline ``sigma`` (None: the class prior) and recompute the fast band's
+        factors; the engine calls this again at ``next_cell``.
         """
         self.sigma = self.prior_sigma if sigma is None else sigma
         w = self.width(1.0)
-        self.band_lo = price * _exp(-w)
-        self.band_hi = price * _exp(w)
-        if not self.held:
-            self.lo = self.band_lo
-            self.hi = self.band_hi
+        self.down = _exp(-w)
+        self.up = _exp(w)
+        self.width_next = next_cell
+
+    def disable(self) -> None:
+        """Open the fast band for good (filter switched off)."""
+        self.down = 0.0
+        self.up = math.inf
+        self.width_next = math.inf
+        self.lo = 0.0
+        self.hi = math.inf
 
     def width(self, dt: float) -> float:
         """Return the band half-width in log price for a tick ``dt`` seconds after the last."""
@@ -114,11 +123,11 @@ class PrintGuard:
         return len(later) >= rules.confirm_ticks or (
             bool(later) and later[-1] - t0 >= rules.confirm_seconds)
 
-    def release(self) -> list[Held]:
-        """Return the held ticks and stop holding (reopen the fast band)."""
+    def release(self, price: float) -> list[Held]:
+        """Return the held ticks and stop holding; reopen the fast band around ``price``."""
         held = self.held
         self.held = []
         self.side = 0
-        self.lo = self.band_lo
-        self.hi = self.band_hi
+        self.lo = price * self.down
+        self.hi = price * self.up
         return held
