@@ -1,9 +1,11 @@
 """The engine facade: validate ticks, update per-symbol state, emit stress events, and answer
 snapshot and correlation queries.
 
-``on_tick`` is the hot path. It does only O(1) work per tick (validation, last price, a gate
-comparison); anything heavier happens once per grid cell per symbol in
-:meth:`SymbolState.advance`. Time is the ticks' event time throughout.
+``on_tick`` is the hot path. It does only O(1) work per tick (validation, the plausibility
+band and the stress gate: a few comparisons, last price); anything heavier happens once per
+grid cell per symbol in :meth:`SymbolState.advance`, and a tick outside the plausibility band
+takes the slow path in :meth:`Engine._suspect` (see ``plausibility``). Time is the ticks'
+event time throughout. Input rules: README.md, "Input hygiene"; docs/input-hygiene.md.
 """
 
 from __future__ import annotations
