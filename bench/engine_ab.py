@@ -5,7 +5,8 @@ change as the median and quartiles of the per-round ratios. Back-to-back short r
 process, timed in CPU time, cancel most of a shared machine's load swings; still, report the
 spread, not the best run.
 
-Run: ``.venv/bin/python bench/engine_ab.py --base d3203a6 [--rounds 30] [--ticks 200000]``
+Run: ``.venv/bin/python bench/engine_ab.py --base d3203a6 [--tree REV] [--rounds 30]
+[--ticks 200000]`` (``--tree`` compares another revision instead of the working tree).
 """
 
 from __future__ import annotations
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parents[1]
 
 
 def export(base: str, into: Path) -> None:
-    """Write the ``pulse`` tree of revision ``base`` into ``into``."""
+    """Write the ``pulse`` tree of revision ``base`` into directory ``into``."""
+    into.mkdir(parents=True)
     archive = subprocess.run(["git", "-C", str(ROOT), "archive", base, "pulse"],
                              check=True, capture_output=True).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
@@ -77,13 +79,18 @@ def main() -> None:
     """Alternate base and working-tree passes and print rates and the paired change."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--base", required=True, help="git revision to compare against")
+    parser.add_argument("--tree", help="git revision to measure (default: the working tree)")
     parser.add_argument("--rounds", type=int, default=30, help="passes per side, alternated")
     parser.add_argument("--ticks", type=int, default=200_000, help="ticks in the stream")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory() as tmp:
-        export(args.base, Path(tmp))
-        base_mod = load_engine(Path(tmp))
-        tree_mod = load_engine(ROOT)  # loaded last: the bench module imports this one
+        export(args.base, Path(tmp) / "base")
+        base_mod = load_engine(Path(tmp) / "base")
+        tree = ROOT
+        if args.tree:
+            tree = Path(tmp) / "tree"
+            export(args.tree, tree)
+        tree_mod = load_engine(tree)  # loaded last: the bench module imports this one
         bench = load_bench()
         ticks = bench.generate(args.ticks, 18)
         for minutes in (5, 60):
