@@ -175,6 +175,7 @@ class Engine:
             self._late += 1
             self._accepted += 1
             st.ticks += 1
+            self._changed.add(symbol)  # its tick count changed
             return NO_EVENTS
         g = st.guard
         if g.lo < p < g.hi:
