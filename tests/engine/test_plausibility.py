@@ -7,6 +7,8 @@ import math
 import random
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from pulse.engine import Engine, EngineConfig, Tick
 from tests.engine.fake_correlation import FakeTracker
@@ -197,3 +199,40 @@ def test_the_filter_can_be_switched_off():
     eng.on_tick(Tick("X", "crypto", T0, 100.0))
     eng.on_tick(Tick("X", "crypto", T0 + 1, 1000.0))
     assert eng.snapshot("X")["last"] == 1000.0 and eng.stats()["held"] == 0
+
+
+@st.composite
+def walks_with_bad_prints(draw) -> tuple[list[tuple[float, float]], dict[int, float]]:
+    """Draw a crypto random walk (steps below the 1% band floor, gaps up to a minute) and
+    isolated bad prints: {index of the good tick it follows: factor}."""
+    n = draw(st.integers(5, 120))
+    ts = T0 + draw(st.floats(0.0, 1.0))
+    price = draw(st.floats(0.01, 50_000.0))
+    walk = []
+    for _ in range(n):
+        ts += draw(st.one_of(st.just(0.0), st.floats(0.001, 2.0), st.floats(2.0, 60.0)))
+        price *= 1.0 + draw(st.floats(-0.005, 0.005))
+        walk.append((ts, price))
+    factor = st.one_of(st.floats(3.0, 1e4), st.floats(1e-4, 1 / 3))
+    bad = draw(st.dictionaries(st.integers(0, n - 1), factor, max_size=n // 3))
+    return walk, bad
+
+
+@settings(max_examples=150, deadline=None)
+@given(walks_with_bad_prints())
+def test_isolated_bad_prints_never_change_state_or_events(case):
+    walk, bad = case
+    clean = Engine(tracker=FakeTracker())
+    dirty = Engine(tracker=FakeTracker())
+    clean_events, dirty_events = [], []
+    for i, (ts, price) in enumerate(walk):
+        clean_events += [e.to_dict() for e in clean.on_tick(Tick("X", "crypto", ts, price))]
+        dirty_events += [e.to_dict() for e in dirty.on_tick(Tick("X", "crypto", ts, price))]
+        if i in bad:  # right after a good tick, at its time: beyond the band either way
+            bad_tick = Tick("X", "crypto", ts, price * bad[i])
+            dirty_events += [e.to_dict() for e in dirty.on_tick(bad_tick)]
+    assert dirty.snapshot("X") == clean.snapshot("X")
+    assert dirty_events == clean_events
+    stats = dirty.stats()
+    assert stats["rejected"]["outlier"] == len(bad) - (len(walk) - 1 in bad)
+    assert stats["accepted"] == len(walk) and stats["confirmed"] == 0
