@@ -129,6 +129,10 @@ class EngineConfig:
     plausibility_confirm_ticks: int = 2
     plausibility_confirm_seconds: float = 2.0
     plausibility_max_held: int = 8
+    # A tick more than this many seconds ahead of the engine's latest event time, without a
+    # receipt time of its own, waits for the next tick to confirm the new time (a gap) or
+    # refute it (bad_ts); None = off.
+    time_leap: float | None = 60.0
     # A symbol whose ticks are all rejected as out of order (its last ts is bogus) restarts
     # after this many consecutive rejections spanning this many seconds of receipt time.
     clock_reset_ticks: int = 5
@@ -265,6 +269,9 @@ class EngineConfig:
                 raise ValueError(f"{name} must be a finite (low, high) pair with low < high")
         if self.price_bounds[0] <= 0:
             raise ValueError("price_bounds must be positive")
+        if self.time_leap is not None and not (isinstance(self.time_leap, int | float)
+                                               and 0 < self.time_leap < math.inf):
+            raise ValueError("time_leap must be a positive number of seconds or None")
         if self.corr_window_fixed is not None and not self.corr_window_fixed > 0:
             raise ValueError("corr_window_fixed must be positive or None")
         if not isinstance(self.correlation, dict):

@@ -81,6 +81,12 @@ class Engine:
         self._clock_resets = 0  # symbols restarted because their last ts was bogus
         self._events = 0
         self._now = -INF
+        # A tick more than ``time_leap`` s ahead of ``now`` waits for one more tick to confirm
+        # the new time (``_leap``); ``_leap_at`` is ``now + time_leap``, -inf while one waits.
+        self._time_leap = INF if cfg.time_leap is None else float(cfg.time_leap)
+        self._leap_at = INF
+        self._pending: Tick | None = None
+        self._leaps = 0  # ticks that waited for their time to be confirmed
         self._future_tol = INF if cfg.future_tolerance is None else cfg.future_tolerance
         self._tol = cfg.out_of_order_tolerance
         self._pmin, self._pmax = (float(b) for b in cfg.price_bounds)
@@ -137,6 +143,8 @@ class Engine:
         except TypeError:  # a non-numeric recv_ts
             self._rejected["invalid"] += 1
             return NO_EVENTS
+        if ts > self._leap_at:
+            return self._leap(tick, ts)
         symbol = tick.symbol
         trade_id = tick.trade_id
         late = False
@@ -187,6 +195,7 @@ class Engine:
         """Apply one valid, plausible tick to its symbol; return the events it fires."""
         if ts > self._now:
             self._now = ts
+            self._leap_at = ts + self._time_leap
         c = int(ts // self._g)
         if c != st.cell:
             spike = st.advance(c, ts)
@@ -296,8 +305,41 @@ class Engine:
             self._rejected["outlier"] += len(g.held)
             del self._states[st.symbol]
             self._now = max((s.last_ts for s in self._states.values()), default=-INF)
+            self._leap_at = self._now + self._time_leap if self._pending is None else -INF
             return self.on_tick(tick)
         return NO_EVENTS
+
+    def _leap(self, tick: Tick, ts: float) -> Sequence[StressEvent]:
+        """Slow path of a tick far ahead of ``now`` (or of any tick while one waits).
+
+        A tick with its own receipt time has passed the ``future`` check: the receipt clock
+        vouches for the jump (a real gap), so it goes through. Without one (``recv_ts ==
+        ts``, as in replay files without receipt times) nothing catches a bogus future stamp,
+        and one such tick would drag ``now`` (every symbol's staleness) and freeze its
+        symbol. So it waits, and the next valid tick decides: at or after its time (less the
+        out-of-order tolerance), the stream really moved on and both are applied; before it,
+        the waiting stamp was bogus (``bad_ts``).
+        """
+        pending = self._pending
+        events: list[StressEvent] = []
+        if pending is None:
+            if tick.recv_ts == tick.ts:
+                self._pending = tick
+                self._leap_at = -INF  # every tick comes here until this one is decided
+                self._leaps += 1
+                return NO_EVENTS
+        else:
+            self._pending = None
+            self._leap_at = INF  # let the decided ticks through the check below
+            if ts >= float(pending.ts) - self._tol:
+                events.extend(self.on_tick(pending))
+            else:
+                self._rejected["bad_ts"] += 1
+        self._leap_at = INF
+        events.extend(self.on_tick(tick))
+        if self._pending is None:
+            self._leap_at = self._now + self._time_leap if self._now > -INF else INF
+        return events or NO_EVENTS
 
     def _new_state(self, tick: Tick) -> GuardedState | None:
         """Create the state of a symbol's first valid tick; count and return None if bad."""
@@ -359,12 +401,14 @@ class Engine:
     def stats(self) -> dict[str, Any]:
         """Return counters: accepted, rejected per reason, late_accepted (late ticks within
         tolerance: counted, not applied), held and confirmed (plausibility filter),
-        reanchored and clock_resets (symbols restarted), symbols, events.
+        reanchored and clock_resets (symbols restarted), time_leaps (ticks that waited for
+        a second tick to confirm a jump of event time), symbols, events.
         """
         return {"accepted": self._accepted, "rejected": dict(self._rejected),
                 "late_accepted": self._late, "held": self._held,
                 "confirmed": self._confirmed, "reanchored": self._reanchored,
-                "clock_resets": self._clock_resets, "symbols": len(self._states),
+                "clock_resets": self._clock_resets, "time_leaps": self._leaps,
+                "symbols": len(self._states),
                 "events": self._events}
 
     def regime(self, symbol: str) -> str | None:

@@ -16,6 +16,8 @@ def good_ticks(n: int = 510) -> list[Tick]:
                  size=1.0 + i % 3, trade_id=i) for i in range(n)]
 
 
+NOW = T0 + 1e4  # stands for "at the time of the good tick just before" (see restamp)
+
 BAD = [
     ("nan", Tick("ETH", "crypto", T0 + 1, float("nan"))),
     ("inf", Tick("ETH", "crypto", T0 + 1, float("inf"))),
@@ -34,16 +36,25 @@ BAD = [
     ("implausible", Tick("ETH", "crypto", T0 + 1, 1.7e308)),
     ("implausible", Tick("ETH", "crypto", T0 + 1, 1e-300)),
     ("implausible", Tick("ETH", "crypto", T0 + 1, 1e-320)),  # a denormal
-    ("asset_mismatch", Tick("ETH", "forex", T0 + 1e4, 2000.0)),  # another stream, same name
-    ("future", Tick("ETH", "crypto", T0 + 1e4, 2000.0, recv_ts=T0 + 1e4 - 6)),
+    ("asset_mismatch", Tick("ETH", "forex", NOW, 2000.0)),  # another stream, same name
+    ("future", Tick("ETH", "crypto", NOW, 2000.0, recv_ts=NOW - 6)),
     ("bad_asset", Tick("GOLD", "bonds", T0 + 1, 2000.0)),
     ("bad_symbol", Tick("", "crypto", T0 + 1, 2000.0)),
     ("bad_symbol", Tick(None, "crypto", T0 + 1, 2000.0)),  # type: ignore[arg-type]
     ("invalid", Tick(["ETH"], "crypto", T0 + 1, 2000.0)),  # type: ignore[arg-type]
-    ("invalid", Tick("ETH", "crypto", T0 + 1e4, 2000.0, trade_id=[1])),  # type: ignore[arg-type]
+    ("invalid", Tick("ETH", "crypto", NOW, 2000.0, trade_id=[1])),  # type: ignore[arg-type]
     ("invalid", Tick("NEW", "crypto", T0 + 1, 2000.0, trade_id={})),  # type: ignore[arg-type]
     ("invalid", Tick("ETH", "crypto", T0 + 1, 2000.0, recv_ts="now")),  # type: ignore[arg-type]
 ]
+
+
+def restamp(bad: Tick, ts: float) -> Tick:
+    """Return ``bad`` moved to ``ts`` if it is stamped ``NOW``, else ``bad`` itself."""
+    if bad.ts != NOW:
+        return bad
+    shift = ts - NOW
+    return Tick(bad.symbol, bad.asset, bad.ts + shift, bad.price, recv_ts=bad.recv_ts + shift,
+                trade_id=bad.trade_id)
 
 
 def test_it_counts_each_bad_tick_under_its_reason_and_keeps_state_clean():
@@ -54,7 +65,7 @@ def test_it_counts_each_bad_tick_under_its_reason_and_keeps_state_clean():
         clean.on_tick(tick)
         dirty.on_tick(tick)
         reason, bad = BAD[i % len(BAD)]
-        assert dirty.on_tick(bad) == ()
+        assert dirty.on_tick(restamp(bad, tick.ts)) == ()
         expected[reason] = expected.get(reason, 0) + 1
     stats = dirty.stats()
     assert stats["accepted"] == 510
@@ -119,7 +130,7 @@ def test_it_rejects_exchange_times_far_ahead_of_receipt_time():
     eng.on_tick(Tick("ETH", "crypto", T0 + year, 100.0, recv_ts=T0))  # new symbol, bogus ts
     eng.on_tick(Tick("BTC", "crypto", T0 + year, 100.0, recv_ts=T0 + 1))
     eng.on_tick(Tick("BTC", "crypto", T0 + 60, 101.0, recv_ts=T0 + 59))  # 1 s lead: fine
-    eng.on_tick(Tick("BTC", "crypto", T0 + 86_400, 102.0))  # a day later, recv_ts = ts
+    eng.on_tick(Tick("BTC", "crypto", T0 + 86_400, 102.0, recv_ts=T0 + 86_400.5))  # a day later
     assert eng.stats()["rejected"]["future"] == 2
     assert eng.now == T0 + 86_400
     assert eng.symbols() == ["BTC"]
@@ -130,7 +141,8 @@ def test_it_converts_int_and_decimal_prices_to_float():
 
     eng = Engine(tracker=FakeTracker())
     eng.on_tick(Tick("ETH", "crypto", int(T0), 2000))  # type: ignore[arg-type]
-    eng.on_tick(Tick("ETH", "crypto", T0 + 61, Decimal("2010.5")))  # type: ignore[arg-type]
+    eng.on_tick(Tick("ETH", "crypto", T0 + 61, Decimal("2010.5"),  # type: ignore[arg-type]
+                     recv_ts=T0 + 61.1))
     eng.on_tick(Tick("ETH", "crypto", T0 + 62, True))  # type: ignore[arg-type]
     snap = eng.snapshot("ETH")
     assert snap["last"] == 2010.5 and type(snap["last"]) is float
@@ -171,8 +183,36 @@ def replay_with_one_bogus_stamp(lead: float) -> Engine:
     return eng
 
 
+def test_a_far_future_stamp_in_replay_waits_and_is_refuted_by_the_next_tick():
+    eng = Engine(tracker=FakeTracker())
+    for i in range(20):
+        eng.on_tick(Tick("ETH", "crypto", T0 + i, 3000.0))
+        if i == 10:  # one bogus stamp a day ahead; no receipt clock to catch it
+            assert eng.on_tick(Tick("BTC", "crypto", T0 + 86_400 + i, 60_000.0)) == ()
+            assert eng.now == T0 + i  # never dragged
+        eng.on_tick(Tick("BTC", "crypto", T0 + i + 0.5, 60_000.0 + i))
+    stats = eng.stats()
+    assert stats["time_leaps"] == 1 and stats["rejected"]["bad_ts"] == 1
+    assert stats["rejected"]["out_of_order"] == 0 and stats["clock_resets"] == 0
+    assert eng.snapshot("BTC")["last"] == 60_019.0
+    assert eng.now == T0 + 19.5
+
+
+def test_a_jump_in_time_confirmed_by_the_next_tick_is_a_gap_not_a_bad_stamp():
+    eng = Engine(tracker=FakeTracker())
+    eng.on_tick(Tick("AAPL", "stocks", T0, 200.0))
+    eng.on_tick(Tick("AAPL", "stocks", T0 + 64 * 3600, 201.0))  # Monday open, no recv time
+    assert eng.snapshot("AAPL")["last"] == 200.0  # waits for one more tick
+    eng.on_tick(Tick("AAPL", "stocks", T0 + 64 * 3600 + 5, 201.5))
+    snap = eng.snapshot("AAPL")
+    assert (snap["last"], snap["ticks"]) == (201.5, 3)
+    assert eng.stats()["time_leaps"] == 1 and sum(eng.stats()["rejected"].values()) == 0
+
+
 def test_a_symbol_frozen_by_a_future_stamp_in_replay_recovers_within_seconds():
-    eng = replay_with_one_bogus_stamp(86_400.0)  # a day ahead, no receipt clock
+    # 30 s ahead: not far enough ahead of the stream to wait (time_leap 60 s), so BTC's
+    # last ts is bogus and its next ticks are out of order until the clock reset.
+    eng = replay_with_one_bogus_stamp(30.0)
     stats = eng.stats()
     assert stats["clock_resets"] == 1
     # Rejected as out of order for at most clock_reset_seconds (3 s) of the stream's clock.

@@ -64,6 +64,7 @@ def test_from_mapping_merges_per_class_tables_over_the_defaults():
     ({"ts_bounds": (0.0, float("inf"))}, "ts_bounds"),
     ({"clock_reset_ticks": 0}, "clock_reset_ticks"),
     ({"future_tolerance": 0}, "future_tolerance"),
+    ({"time_leap": -1}, "time_leap"),
 ])
 def test_it_rejects_invalid_settings_naming_them(override, message):
     with pytest.raises(ValueError, match=message):

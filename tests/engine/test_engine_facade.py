@@ -88,7 +88,8 @@ def test_memory_stays_bounded_over_a_long_gap():
     eng = Engine(tracker=FakeTracker())
     eng.on_tick(Tick("AAPL", "stocks", T0, 200.0))
     before = eng.memory_bytes("AAPL")
-    eng.on_tick(Tick("AAPL", "stocks", T0 + 3 * 86_400, 210.0))  # a long weekend later
+    # A long weekend later, received live (a receipt time vouches for the jump in time).
+    eng.on_tick(Tick("AAPL", "stocks", T0 + 3 * 86_400, 210.0, recv_ts=T0 + 3 * 86_400 + 0.2))
     snap = eng.snapshot("AAPL")
     assert eng.memory_bytes("AAPL") == before
     assert snap["ret_1m"] == pytest.approx(0.05)

@@ -19,7 +19,8 @@ YEAR = 31_536_000.0
 SMALL = {"return_horizons": (5, 20), "vol_window": 20, "vol_return_step": 4,
          "vol_min_returns": 3, "trend_window": 15, "trend_min_points": 3, "rate_window": 10,
          "baseline_lag": 8, "spike_window": 12, "regime_every": 10, "move_horizons": (5, 20),
-         "future_tolerance": None, "plausibility_k": None}  # the filter is tested on its own
+         # The input defences (tested on their own) would hold some of these ticks.
+         "future_tolerance": None, "plausibility_k": None, "time_leap": None}
 
 spacing = st.one_of(st.just(0.0), st.floats(0.001, 0.9), st.floats(1.0, 5.0),
                     st.floats(5.0, 150.0))
