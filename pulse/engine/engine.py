@@ -82,9 +82,11 @@ class Engine:
         self._events = 0
         self._now = -INF
         # A tick more than ``time_leap`` s ahead of ``now`` waits for one more tick to confirm
-        # the new time (``_leap``); ``_leap_at`` is ``now + time_leap``, -inf while one waits.
+        # the new time (``_leap``). ``_leap_at`` is ``now + time_leap`` as of the last check:
+        # it lags ``now`` (so the hot path never updates it), and a tick beyond it takes the
+        # slow path, which refreshes it; -inf while a tick waits.
         self._time_leap = INF if cfg.time_leap is None else float(cfg.time_leap)
-        self._leap_at = INF
+        self._leap_at = INF if cfg.time_leap is None else -INF
         self._pending: Tick | None = None
         self._leaps = 0  # ticks that waited for their time to be confirmed
         self._future_tol = INF if cfg.future_tolerance is None else cfg.future_tolerance
@@ -195,7 +197,6 @@ class Engine:
         """Apply one valid, plausible tick to its symbol; return the events it fires."""
         if ts > self._now:
             self._now = ts
-            self._leap_at = ts + self._time_leap
         c = int(ts // self._g)
         if c != st.cell:
             spike = st.advance(c, ts)
@@ -305,7 +306,8 @@ class Engine:
             self._rejected["outlier"] += len(g.held)
             del self._states[st.symbol]
             self._now = max((s.last_ts for s in self._states.values()), default=-INF)
-            self._leap_at = self._now + self._time_leap if self._pending is None else -INF
+            if self._time_leap < INF:
+                self._leap_at = -INF  # recheck against the recomputed now
             return self.on_tick(tick)
         return NO_EVENTS
 
@@ -323,11 +325,14 @@ class Engine:
         pending = self._pending
         events: list[StressEvent] = []
         if pending is None:
-            if tick.recv_ts == tick.ts:
+            now = self._now
+            if now > -INF and ts > now + self._time_leap and tick.recv_ts == tick.ts:
                 self._pending = tick
                 self._leap_at = -INF  # every tick comes here until this one is decided
                 self._leaps += 1
                 return NO_EVENTS
+            # Not a leap after all (``_leap_at`` lagged ``now``), or vouched for by its
+            # receipt time, or the engine's first tick: let it through.
         else:
             self._pending = None
             self._leap_at = INF  # let the decided ticks through the check below
@@ -338,7 +343,8 @@ class Engine:
         self._leap_at = INF
         events.extend(self.on_tick(tick))
         if self._pending is None:
-            self._leap_at = self._now + self._time_leap if self._now > -INF else INF
+            now = self._now
+            self._leap_at = now + self._time_leap if now > -INF else -INF
         return events or NO_EVENTS
 
     def _new_state(self, tick: Tick) -> GuardedState | None:
