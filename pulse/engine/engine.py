@@ -188,13 +188,50 @@ class Engine:
             self._changed.add(symbol)  # its tick count changed
             return NO_EVENTS
         g = st.guard
-        if g.lo < p < g.hi:
-            return self._accept(st, symbol, ts, p, tick)
-        return self._suspect(st, symbol, ts, p, tick)
+        if not g.lo < p < g.hi:
+            return self._suspect(st, symbol, ts, p, tick)
+        # Accept: the same steps as ``_accept`` (used by the slow paths), inlined here to save
+        # a call per tick; tests/engine/test_plausibility.py checks that both give one state.
+        if ts > self._now:
+            self._now = ts
+        c = int(ts // self._g)
+        if c != st.cell:
+            spike = st.advance(c, ts)
+            if c >= g.width_next:
+                rate = st.base_rate()
+                g.rewidth(None if rate is None else math.sqrt(rate), c + self._width_cells)
+            if not g.held:  # the fast band follows the price once per cell
+                g.lo = p * g.down
+                g.hi = p * g.up
+        else:
+            spike = None
+        st.last = p
+        st.last_ts = ts
+        st.ticks += 1
+        bid = tick.bid
+        if bid is not None:
+            self._set_quote(st, bid, tick.ask)
+        self._changed.add(symbol)
+        self._accepted += 1
+        self._observe(symbol, ts, p)
+        det = st.detector
+        if p >= det.hi or p <= det.lo:
+            events = det.check_moves(p, ts, symbol, st.asset, st.regime.label)
+            if spike is not None:
+                events.insert(0, spike)
+            if events:
+                self._events += len(events)
+                return events
+            return NO_EVENTS
+        if spike is not None:
+            self._events += 1
+            return [spike]
+        return NO_EVENTS
 
     def _accept(self, st: GuardedState, symbol: str, ts: float, p: float,
                 tick: Tick) -> Sequence[StressEvent]:
-        """Apply one valid, plausible tick to its symbol; return the events it fires."""
+        """Apply one valid, plausible tick to its symbol; return the events it fires (the
+        slow paths' copy of the end of ``on_tick``)."""
         if ts > self._now:
             self._now = ts
         c = int(ts // self._g)
