@@ -36,6 +36,25 @@ def _move_pct() -> dict[str, dict[str, list[float]]]:
     }
 
 
+def _plausibility_min_pct() -> dict[str, float]:
+    # Smallest band (percent) of the bad-print filter: ordinary ticks of calm symbols must
+    # never be suspect, whatever their measured sigma.
+    return {CRYPTO: 1.0, STOCKS: 1.0, FOREX: 0.3}
+
+
+def _plausibility_prior_vol() -> dict[str, float]:
+    # Annualized vol the bad-print filter assumes while a symbol has no baseline yet: on the
+    # high side of each class, so that a new symbol's real moves (and gaps) pass.
+    return {CRYPTO: 1.0, STOCKS: 0.5, FOREX: 0.15}
+
+
+# Absolute sanity bounds: 1 ns-era dust tokens to BTC quoted in rupiah (~1e9) fit inside;
+# denormals (1e-320), 1e300 and float max do not.
+PRICE_BOUNDS = (1e-12, 1e12)
+# Event time in epoch seconds: 2000-01-01 to 2100-01-01 (ms or ns stamps fall outside).
+TS_BOUNDS = (946_684_800.0, 4_102_444_800.0)
+
+
 def horizon_label(seconds: float) -> str:
     """Return a short label for a horizon: 60 -> "1m", 900 -> "15m", 3600 -> "1h", 30 -> "30s"."""
     s = round(seconds)
@@ -105,11 +124,31 @@ class EngineConfig:
     regime_enter_z: float = 3.0
     regime_exit_z: float = 1.0
     regime_min_dwell: float = 300.0
-    # Input hygiene.
+    # Input hygiene (README.md, "Input hygiene"; docs/input-hygiene.md).
     out_of_order_tolerance: float = 2.0
     # Largest accepted lead of exchange time over receipt time (ts - recv_ts); None = off.
-    future_tolerance: float | None = 3600.0
+    # Feeds subtract their measured clock offset first, so this only absorbs latency jitter.
+    future_tolerance: float | None = 5.0
     duplicate_id_memory: int = 1024
+    # Prices and event times outside these (lo, hi) bounds are rejected outright.
+    price_bounds: tuple[float, float] = PRICE_BOUNDS
+    ts_bounds: tuple[float, float] = TS_BOUNDS
+    # Bad-print filter: a print beyond max(k * sigma * sqrt(max(dt, 1 s)), min_pct) of the
+    # last accepted price is held until later ticks confirm or refute it; k None = off.
+    plausibility_k: float | None = 8.0
+    plausibility_min_pct: dict[str, float] = field(default_factory=_plausibility_min_pct)
+    plausibility_prior_vol: dict[str, float] = field(default_factory=_plausibility_prior_vol)
+    plausibility_confirm_ticks: int = 2
+    plausibility_confirm_seconds: float = 2.0
+    plausibility_max_held: int = 8
+    # A tick more than this many seconds ahead of the engine's latest event time, without a
+    # receipt time of its own, waits for the next tick to confirm the new time (a gap) or
+    # refute it (bad_ts); None = off.
+    time_leap: float | None = 60.0
+    # A symbol whose ticks are all rejected as out of order (its last ts is bogus) restarts
+    # after this many consecutive rejections spanning this many seconds of receipt time.
+    clock_reset_ticks: int = 5
+    clock_reset_seconds: float = 3.0
     # Correlation lookback (seconds) and the nested CorrelationConfig mapping.
     corr_window: float = 900.0
     # Lookback when the base symbol is high_vol. Equal to corr_window by default: a 300 s
@@ -121,6 +160,10 @@ class EngineConfig:
     def __post_init__(self) -> None:
         self.return_horizons = tuple(float(h) for h in self.return_horizons)
         self.move_horizons = tuple(float(h) for h in self.move_horizons)
+        if isinstance(self.price_bounds, list):
+            self.price_bounds = tuple(self.price_bounds)
+        if isinstance(self.ts_bounds, list):
+            self.ts_bounds = tuple(self.ts_bounds)
         self.validate()
 
     @classmethod
@@ -136,7 +179,9 @@ class EngineConfig:
         unknown = sorted(set(data) - known)
         if unknown:
             raise ValueError(f"unknown engine setting(s): {', '.join(unknown)}")
-        for name, factory in (("annualization", _annualization), ("sigma_floor", _sigma_floor)):
+        for name, factory in (("annualization", _annualization), ("sigma_floor", _sigma_floor),
+                              ("plausibility_min_pct", _plausibility_min_pct),
+                              ("plausibility_prior_vol", _plausibility_prior_vol)):
             if name in data:
                 merged = factory()
                 merged.update(data[name])
@@ -182,12 +227,14 @@ class EngineConfig:
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 < value < math.inf):
                 raise ValueError(f"{name} must be a positive number, got {value!r}")
-        for name in ("regime_min_dwell", "out_of_order_tolerance", "gap_fraction"):
+        for name in ("regime_min_dwell", "out_of_order_tolerance", "gap_fraction",
+                     "plausibility_confirm_seconds", "clock_reset_seconds"):
             value = getattr(self, name)
             if not (isinstance(value, int | float) and 0 <= value < math.inf):
                 raise ValueError(f"{name} must be a non-negative number, got {value!r}")
         for name in ("vol_min_returns", "trend_min_points", "baseline_min_samples",
-                     "duplicate_id_memory"):
+                     "duplicate_id_memory", "plausibility_confirm_ticks",
+                     "plausibility_max_held", "clock_reset_ticks"):
             value = getattr(self, name)
             if not isinstance(value, int) or value < 1:
                 raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -205,7 +252,8 @@ class EngineConfig:
             raise ValueError("regime_exit_z must be below regime_enter_z")
         if not 0 < self.pct_rearm_fraction < 1:
             raise ValueError("pct_rearm_fraction must be in (0, 1)")
-        for name in ("annualization", "sigma_floor"):
+        for name in ("annualization", "sigma_floor", "plausibility_min_pct",
+                     "plausibility_prior_vol"):
             table = getattr(self, name)
             for asset in ASSET_CLASSES:
                 value = table.get(asset)
@@ -226,6 +274,21 @@ class EngineConfig:
                                      f"[warning, critical] percents with 0 < warning < critical")
         if self.future_tolerance is not None and not self.future_tolerance > 0:
             raise ValueError("future_tolerance must be positive or None")
+        if self.plausibility_k is not None and not 0 < self.plausibility_k < math.inf:
+            raise ValueError("plausibility_k must be a positive number or None")
+        if self.plausibility_max_held <= self.plausibility_confirm_ticks:
+            raise ValueError("plausibility_max_held must exceed plausibility_confirm_ticks")
+        for name in ("price_bounds", "ts_bounds"):
+            bounds = getattr(self, name)
+            if (not isinstance(bounds, list | tuple) or len(bounds) != 2
+                    or not all(isinstance(b, int | float) for b in bounds)
+                    or not -math.inf < bounds[0] < bounds[1] < math.inf):
+                raise ValueError(f"{name} must be a finite (low, high) pair with low < high")
+        if self.price_bounds[0] <= 0:
+            raise ValueError("price_bounds must be positive")
+        if self.time_leap is not None and not (isinstance(self.time_leap, int | float)
+                                               and 0 < self.time_leap < math.inf):
+            raise ValueError("time_leap must be a positive number of seconds or None")
         if self.corr_window_fixed is not None and not self.corr_window_fixed > 0:
             raise ValueError("corr_window_fixed must be positive or None")
         if not isinstance(self.correlation, dict):

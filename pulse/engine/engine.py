@@ -1,9 +1,11 @@
 """The engine facade: validate ticks, update per-symbol state, emit stress events, and answer
 snapshot and correlation queries.
 
-``on_tick`` is the hot path. It does only O(1) work per tick (validation, last price, a gate
-comparison); anything heavier happens once per grid cell per symbol in
-:meth:`SymbolState.advance`. Time is the ticks' event time throughout.
+``on_tick`` is the hot path. It does only O(1) work per tick (validation, the plausibility
+band and the stress gate: a few comparisons, last price); anything heavier happens once per
+grid cell per symbol in :meth:`SymbolState.advance`, and a tick outside the plausibility band
+takes the slow path in :meth:`Engine._suspect` (see ``plausibility``). Time is the ticks'
+event time throughout. Input rules: README.md, "Input hygiene"; docs/input-hygiene.md.
 """
 
 from __future__ import annotations
@@ -15,6 +17,7 @@ from typing import Any
 from pulse.engine.config import EngineConfig
 from pulse.engine.correlation import CorrelationConfig, CorrelationTracker
 from pulse.engine.events import StressEvent
+from pulse.engine.plausibility import GuardRules, PrintGuard
 from pulse.engine.regime import HIGH_VOL
 from pulse.engine.symbol_state import SymbolState
 from pulse.engine.tick import ASSET_CLASSES, Tick
@@ -22,8 +25,9 @@ from pulse.engine.tick import ASSET_CLASSES, Tick
 INF = math.inf
 # Shared empty result: a tuple, so a caller cannot mutate it for everyone else.
 NO_EVENTS: tuple[StressEvent, ...] = ()
-REJECT_REASONS = ("nan", "inf", "non_positive", "invalid", "bad_ts", "bad_symbol", "bad_asset",
-                  "duplicate", "out_of_order", "future")
+REJECT_REASONS = ("nan", "inf", "non_positive", "implausible", "invalid", "bad_ts",
+                  "bad_symbol", "bad_asset", "asset_mismatch", "duplicate", "out_of_order",
+                  "future", "outlier")
 
 
 def _as_float(value: Any) -> float | None:
@@ -36,6 +40,27 @@ def _as_float(value: Any) -> float | None:
         return None
 
 
+def _price_reason(p: float) -> str:
+    """Return the reject reason of a price outside the sanity bounds."""
+    if p != p:
+        return "nan"
+    if p == INF or p == -INF:
+        return "inf"
+    return "non_positive" if p <= 0.0 else "implausible"
+
+
+class GuardedState(SymbolState):
+    """A symbol's metric state plus its input guard (hygiene is the engine's job, so the
+    guard lives here rather than in :class:`SymbolState`).
+    """
+
+    __slots__ = ("guard",)
+
+    def __init__(self, symbol: str, asset: str, cfg: EngineConfig, rules: GuardRules) -> None:
+        super().__init__(symbol, asset, cfg)
+        self.guard = PrintGuard(rules, asset)
+
+
 class Engine:
     """Incremental per-symbol metrics, regime, stress events and correlation over ticks."""
 
@@ -45,15 +70,38 @@ class Engine:
         ``config.correlation`` (tests inject fakes through it).
         """
         self.config = cfg = config if config is not None else EngineConfig()
-        self._states: dict[str, SymbolState] = {}
+        self._states: dict[str, GuardedState] = {}
         self._changed: set[str] = set()
         self._rejected = dict.fromkeys(REJECT_REASONS, 0)
         self._accepted = 0
-        self._late = 0  # accepted out-of-order ticks (moved to the symbol's last ts)
+        self._late = 0  # late ticks within tolerance: counted, never replace a newer last
+        self._held = 0  # suspect prints held by the plausibility filter
+        self._confirmed = 0  # held prints later confirmed and applied
+        self._reanchored = 0  # young symbols restarted on a confirmed level (bad first print)
+        self._clock_resets = 0  # symbols restarted because their last ts was bogus
         self._events = 0
         self._now = -INF
+        # A tick more than ``time_leap`` s ahead of ``now`` waits for one more tick to confirm
+        # the new time (``_leap``). ``_leap_at`` is ``now + time_leap`` as of the last check:
+        # it lags ``now`` (so the hot path never updates it), and a tick beyond it takes the
+        # slow path, which refreshes it; -inf while a tick waits.
+        self._time_leap = INF if cfg.time_leap is None else float(cfg.time_leap)
+        self._leap_at = INF if cfg.time_leap is None else -INF
+        self._pending: Tick | None = None
+        self._leaps = 0  # ticks that waited for their time to be confirmed
         self._future_tol = INF if cfg.future_tolerance is None else cfg.future_tolerance
         self._tol = cfg.out_of_order_tolerance
+        self._pmin, self._pmax = (float(b) for b in cfg.price_bounds)
+        self._tmin, self._tmax = (float(b) for b in cfg.ts_bounds)
+        self._guard_on = cfg.plausibility_k is not None
+        self._rules = GuardRules(
+            cfg.plausibility_k or 1.0, cfg.plausibility_min_pct, cfg.plausibility_prior_vol,
+            cfg.annualization, cfg.plausibility_confirm_ticks, cfg.plausibility_confirm_seconds,
+            cfg.plausibility_max_held)
+        # The band's width follows the baseline (one-hour half-life) once a minute.
+        self._width_cells = max(1, round(60.0 / cfg.grid_step))
+        self._reset_n = cfg.clock_reset_ticks
+        self._reset_s = cfg.clock_reset_seconds
         self._g = float(cfg.grid_step)
         self._id_memory = cfg.duplicate_id_memory
         if tracker is None:
@@ -70,7 +118,7 @@ class Engine:
     def on_tick(self, tick: Tick) -> Sequence[StressEvent]:
         """Ingest one tick; return the stress events it triggered: a new list, or the
         shared empty tuple when nothing fires. Bad ticks are counted per reason and never
-        change state.
+        change state; a suspect print is held until later ticks confirm or refute it.
         """
         p = tick.price
         ts = tick.ts
@@ -83,22 +131,22 @@ class Engine:
                 self._rejected["invalid"] += 1
                 return NO_EVENTS
         try:
-            if not 0.0 < p < INF:
-                reason = ("nan" if p != p else "inf" if p == INF or p == -INF
-                          else "non_positive")
-                self._rejected[reason] += 1
+            if not self._pmin < p < self._pmax:
+                self._rejected[_price_reason(p)] += 1
                 return NO_EVENTS
-            if not -INF < ts < INF:
+            if not self._tmin < ts < self._tmax:
                 self._rejected["bad_ts"] += 1
                 return NO_EVENTS
             if ts - tick.recv_ts > self._future_tol:
-                # Exchange time far ahead of receipt time: a bogus timestamp that would
+                # Exchange time ahead of receipt time: a bogus timestamp that would
                 # otherwise drag this symbol's windows into the future.
                 self._rejected["future"] += 1
                 return NO_EVENTS
         except TypeError:  # a non-numeric recv_ts
             self._rejected["invalid"] += 1
             return NO_EVENTS
+        if ts > self._leap_at:
+            return self._leap(tick, ts)
         symbol = tick.symbol
         trade_id = tick.trade_id
         late = False
@@ -108,14 +156,15 @@ class Engine:
                 st = self._new_state(tick)
                 if st is None:
                     return NO_EVENTS
-                last_ts = -INF
             else:
+                if tick.asset != st.asset:
+                    # One symbol names one instrument of one class: never mix two streams.
+                    self._rejected["asset_mismatch"] += 1
+                    return NO_EVENTS
                 last_ts = st.last_ts
                 if ts < last_ts:
                     if ts < last_ts - self._tol:
-                        self._rejected["out_of_order"] += 1
-                        return NO_EVENTS
-                    ts = last_ts
+                        return self._out_of_order(st, tick)
                     late = True
             seen = trade_id is not None and trade_id in st.ids
         except TypeError:  # an unhashable symbol or trade id
@@ -131,18 +180,33 @@ class Engine:
                 ids.discard(queue.popleft())
             queue.append(trade_id)
             ids.add(trade_id)
-        elif ts == last_ts and p == st.last and tick.size == st.last_size:
-            self._rejected["duplicate"] += 1
-            return NO_EVENTS
         if late:
+            # A real trade, so it counts (tick totals and rate), but a newer price stays last.
             self._late += 1
+            self._accepted += 1
+            st.ticks += 1
+            self._changed.add(symbol)  # its tick count changed
+            return NO_EVENTS
+        g = st.guard
+        if not g.lo < p < g.hi:
+            return self._suspect(st, symbol, ts, p, tick)
+        # Accept: the same steps as ``_accept`` (used by the slow paths), inlined here to save
+        # a call per tick; tests/engine/test_plausibility.py checks that both give one state.
         if ts > self._now:
             self._now = ts
         c = int(ts // self._g)
-        spike = st.advance(c, ts) if c != st.cell else None
+        if c != st.cell:
+            spike = st.advance(c, ts)
+            if c >= g.width_next:
+                rate = st.base_rate()
+                g.rewidth(None if rate is None else math.sqrt(rate), c + self._width_cells)
+            if not g.held:  # the fast band follows the price once per cell
+                g.lo = p * g.down
+                g.hi = p * g.up
+        else:
+            spike = None
         st.last = p
         st.last_ts = ts
-        st.last_size = tick.size
         st.ticks += 1
         bid = tick.bid
         if bid is not None:
@@ -164,7 +228,163 @@ class Engine:
             return [spike]
         return NO_EVENTS
 
-    def _new_state(self, tick: Tick) -> SymbolState | None:
+    def _accept(self, st: GuardedState, symbol: str, ts: float, p: float,
+                tick: Tick) -> Sequence[StressEvent]:
+        """Apply one valid, plausible tick to its symbol; return the events it fires (the
+        slow paths' copy of the end of ``on_tick``)."""
+        if ts > self._now:
+            self._now = ts
+        c = int(ts // self._g)
+        if c != st.cell:
+            spike = st.advance(c, ts)
+            g = st.guard
+            if c >= g.width_next:
+                rate = st.base_rate()
+                g.rewidth(None if rate is None else math.sqrt(rate), c + self._width_cells)
+            if not g.held:  # the fast band follows the price once per cell
+                g.lo = p * g.down
+                g.hi = p * g.up
+        else:
+            spike = None
+        st.last = p
+        st.last_ts = ts
+        st.ticks += 1
+        bid = tick.bid
+        if bid is not None:
+            self._set_quote(st, bid, tick.ask)
+        self._changed.add(symbol)
+        self._accepted += 1
+        self._observe(symbol, ts, p)
+        det = st.detector
+        if p >= det.hi or p <= det.lo:
+            events = det.check_moves(p, ts, symbol, st.asset, st.regime.label)
+            if spike is not None:
+                events.insert(0, spike)
+            if events:
+                self._events += len(events)
+                return events
+            return NO_EVENTS
+        if spike is not None:
+            self._events += 1
+            return [spike]
+        return NO_EVENTS
+
+    def _suspect(self, st: GuardedState, symbol: str, ts: float, p: float,
+                 tick: Tick) -> Sequence[StressEvent]:
+        """Slow path of a tick outside the fast band: judge it exactly against the last
+        accepted price and decide about any held suspects (see ``plausibility``).
+        """
+        if st.cell is None or not self._guard_on:  # first tick: nothing to compare with
+            return self._accept(st, symbol, ts, p, tick)
+        g = st.guard
+        held = g.held
+        side = g.side_of(p, ts, st.last, st.last_ts)
+        if not held:
+            if not side:
+                return self._accept(st, symbol, ts, p, tick)
+            g.hold((ts, p, tick), side)
+            self._held += 1
+            return NO_EVENTS
+        if not side:  # back near the old level: the held prints were bad
+            self._rejected["outlier"] += len(g.release(p))
+            return self._accept(st, symbol, ts, p, tick)
+        if side != g.side:  # far the other way: overtaken, this one is the new suspect
+            self._rejected["outlier"] += len(g.release(p))
+            g.hold((ts, p, tick), side)
+            self._held += 1
+            return NO_EVENTS
+        if len(held) >= self._rules.max_held:  # a burst at the suspect's time: bounded
+            self._rejected["outlier"] += 1
+            return NO_EVENTS
+        t_prev = held[-1][0]
+        held.append((ts if ts > t_prev else t_prev, p, tick))
+        self._held += 1
+        if not g.confirmed():
+            return NO_EVENTS
+        run = g.release(p)
+        self._confirmed += len(run)
+        if st.ticks < len(run):
+            # The old level rests on fewer ticks than the new one (a bad first print of a
+            # new symbol): restart the symbol on the confirmed level.
+            st = self._reanchor(st)
+        events: list[StressEvent] = []
+        for ts_i, p_i, tick_i in run:
+            events.extend(self._accept(st, symbol, ts_i, p_i, tick_i))
+        return events or NO_EVENTS
+
+    def _reanchor(self, st: GuardedState) -> GuardedState:
+        """Replace ``st`` by a fresh state (keeping its trade ids); its ticks become outliers."""
+        self._reanchored += 1
+        self._rejected["outlier"] += st.ticks
+        self._accepted -= st.ticks
+        fresh = GuardedState(st.symbol, st.asset, self.config, self._rules)
+        fresh.ids = st.ids
+        fresh.id_queue = st.id_queue
+        self._states[st.symbol] = fresh
+        return fresh
+
+    def _out_of_order(self, st: GuardedState, tick: Tick) -> Sequence[StressEvent]:
+        """Reject a tick older than the symbol's last beyond tolerance; restart the symbol
+        if its ticks have all been rejected for a while because its last ts is bogus.
+        """
+        self._rejected["out_of_order"] += 1
+        g = st.guard
+        recv = tick.recv_ts
+        if g.ooo_ticks != st.ticks:  # an accepted tick since: a new run of rejections
+            g.ooo_ticks = st.ticks
+            g.ooo_n = 0
+            g.ooo_from = recv
+        g.ooo_n += 1
+        if (g.ooo_n >= self._reset_n and recv - g.ooo_from >= self._reset_s
+                and st.last_ts > recv + self._tol):
+            # The symbol's last ts lies ahead of the receipt clock: it is the bogus one.
+            self._clock_resets += 1
+            self._rejected["out_of_order"] -= 1  # this tick is taken after all
+            self._rejected["outlier"] += len(g.held)
+            del self._states[st.symbol]
+            self._now = max((s.last_ts for s in self._states.values()), default=-INF)
+            if self._time_leap < INF:
+                self._leap_at = -INF  # recheck against the recomputed now
+            return self.on_tick(tick)
+        return NO_EVENTS
+
+    def _leap(self, tick: Tick, ts: float) -> Sequence[StressEvent]:
+        """Slow path of a tick far ahead of ``now`` (or of any tick while one waits).
+
+        A tick with its own receipt time has passed the ``future`` check: the receipt clock
+        vouches for the jump (a real gap), so it goes through. Without one (``recv_ts ==
+        ts``, as in replay files without receipt times) nothing catches a bogus future stamp,
+        and one such tick would drag ``now`` (every symbol's staleness) and freeze its
+        symbol. So it waits, and the next valid tick decides: at or after its time (less the
+        out-of-order tolerance), the stream really moved on and both are applied; before it,
+        the waiting stamp was bogus (``bad_ts``).
+        """
+        pending = self._pending
+        events: list[StressEvent] = []
+        if pending is None:
+            now = self._now
+            if now > -INF and ts > now + self._time_leap and tick.recv_ts == tick.ts:
+                self._pending = tick
+                self._leap_at = -INF  # every tick comes here until this one is decided
+                self._leaps += 1
+                return NO_EVENTS
+            # Not a leap after all (``_leap_at`` lagged ``now``), or vouched for by its
+            # receipt time, or the engine's first tick: let it through.
+        else:
+            self._pending = None
+            self._leap_at = INF  # let the decided ticks through the check below
+            if ts >= float(pending.ts) - self._tol:
+                events.extend(self.on_tick(pending))
+            else:
+                self._rejected["bad_ts"] += 1
+        self._leap_at = INF
+        events.extend(self.on_tick(tick))
+        if self._pending is None:
+            now = self._now
+            self._leap_at = now + self._time_leap if now > -INF else -INF
+        return events or NO_EVENTS
+
+    def _new_state(self, tick: Tick) -> GuardedState | None:
         """Create the state of a symbol's first valid tick; count and return None if bad."""
         symbol = tick.symbol
         if not isinstance(symbol, str) or not symbol:
@@ -175,7 +395,9 @@ class Engine:
             return None
         if tick.trade_id is not None:
             hash(tick.trade_id)  # an unhashable id raises before any state exists
-        st = SymbolState(symbol, tick.asset, self.config)
+        st = GuardedState(symbol, tick.asset, self.config, self._rules)
+        if not self._guard_on:
+            st.guard.disable()
         self._states[symbol] = st
         return st
 
@@ -220,11 +442,17 @@ class Engine:
         return changed
 
     def stats(self) -> dict[str, Any]:
-        """Return counters: accepted, rejected per reason, late_accepted, symbols, events,
-        and robust_clipped (jump-robust variance terms winsorised against the baseline).
+        """Return counters: accepted, rejected per reason, late_accepted (late ticks within
+        tolerance: counted, not applied), held and confirmed (plausibility filter),
+        reanchored and clock_resets (symbols restarted), time_leaps (ticks that waited for
+        a second tick to confirm a jump of event time), symbols, events, and robust_clipped
+        (jump-robust variance terms winsorised against the baseline).
         """
         return {"accepted": self._accepted, "rejected": dict(self._rejected),
-                "late_accepted": self._late, "symbols": len(self._states),
+                "late_accepted": self._late, "held": self._held,
+                "confirmed": self._confirmed, "reanchored": self._reanchored,
+                "clock_resets": self._clock_resets, "time_leaps": self._leaps,
+                "symbols": len(self._states),
                 "events": self._events,
                 "robust_clipped": sum(st.clipped for st in self._states.values())}
 

@@ -16,6 +16,8 @@ def test_defaults_cover_the_documented_windows():
                                  "forex": 22_464_000.0}
     assert cfg.threshold_mode == "sigma"
     assert cfg.out_of_order_tolerance == 2.0
+    assert cfg.future_tolerance == 5.0  # seconds: feeds correct their clock offset first
+    assert cfg.plausibility_k == 8.0
 
 
 def test_from_mapping_rejects_an_unknown_key_by_name():
@@ -32,6 +34,10 @@ def test_from_mapping_merges_per_class_tables_over_the_defaults():
     assert cfg.cooldown == 60
     assert cfg.correlation == {"method": "x"}
     assert EngineConfig.from_mapping(None) == EngineConfig()
+    cfg = EngineConfig.from_mapping({"plausibility_min_pct": {"forex": 0.5},
+                                     "price_bounds": [1e-6, 1e6]})
+    assert cfg.plausibility_min_pct == {"crypto": 1.0, "stocks": 1.0, "forex": 0.5}
+    assert cfg.price_bounds == (1e-6, 1e6)
 
 
 @pytest.mark.parametrize(("override", "message"), [
@@ -52,6 +58,17 @@ def test_from_mapping_merges_per_class_tables_over_the_defaults():
     ({"episode_gap": 0}, "episode_gap"),
     ({"gap_fraction": -0.5}, "gap_fraction"),
     ({"regime_exit_z": 3.0}, "regime_exit_z"),
+    ({"plausibility_k": 0}, "plausibility_k"),
+    ({"plausibility_min_pct": {"forex": -1}}, "plausibility_min_pct"),
+    ({"plausibility_prior_vol": {"bonds": 0.1}}, "unknown asset"),
+    ({"plausibility_max_held": 2}, "plausibility_max_held"),
+    ({"plausibility_confirm_ticks": 0}, "plausibility_confirm_ticks"),
+    ({"price_bounds": (1.0, 0.5)}, "price_bounds"),
+    ({"price_bounds": (0.0, 1e12)}, "price_bounds"),
+    ({"ts_bounds": (0.0, float("inf"))}, "ts_bounds"),
+    ({"clock_reset_ticks": 0}, "clock_reset_ticks"),
+    ({"future_tolerance": 0}, "future_tolerance"),
+    ({"time_leap": -1}, "time_leap"),
 ])
 def test_it_rejects_invalid_settings_naming_them(override, message):
     with pytest.raises(ValueError, match=message):

@@ -20,7 +20,8 @@ SMALL = {"return_horizons": (5, 20), "vol_window": 20, "vol_return_step": 4,
          "robust_return_step": 4,
          "vol_min_returns": 3, "trend_window": 15, "trend_min_points": 3, "rate_window": 10,
          "baseline_lag": 8, "spike_window": 12, "regime_every": 10, "move_horizons": (5, 20),
-         "future_tolerance": None}
+         # The input defences (tested on their own) would hold some of these ticks.
+         "future_tolerance": None, "plausibility_k": None, "time_leap": None}
 
 spacing = st.one_of(st.just(0.0), st.floats(0.001, 0.9), st.floats(1.0, 5.0),
                     st.floats(5.0, 150.0))
@@ -144,15 +145,16 @@ def test_returns_use_the_last_price_strictly_before_the_reference_grid_time():
     eng = Engine(cfg, tracker=FakeTracker())
     # Cells are [k, k+1). At now=120.5 the 5 s reference is the close of cell 114, i.e. the
     # last tick before t=115: the tick at 114.9, not the one exactly at 115.0.
+    t = 1_700_000_000.0  # a whole number of cells: event times before 2000 are bad_ts
     for ts, price in [(100.0, 1.0), (114.9, 2.0), (115.0, 3.0), (120.5, 4.0)]:
-        eng.on_tick(Tick("X", "crypto", ts, price))
+        eng.on_tick(Tick("X", "crypto", t + ts, price))
     snap = eng.snapshot("X")
     assert snap["ret_5s"] == pytest.approx(4.0 / 2.0 - 1.0)
     assert snap["ref_age_5s"] == pytest.approx(120.5 - 114.9)
     # The 20 s reference would be cell 99, before the first tick: no return yet.
     assert snap["ret_20s"] is None
     assert snap["ref_age_20s"] is None
-    eng.on_tick(Tick("X", "crypto", 121.0, 5.0))
+    eng.on_tick(Tick("X", "crypto", t + 121.0, 5.0))
     assert eng.snapshot("X")["ret_20s"] == pytest.approx(5.0 / 1.0 - 1.0)
     assert eng.snapshot("X")["ref_age_20s"] == pytest.approx(21.0)
 
@@ -185,7 +187,8 @@ def accepted_reference(raw, tolerance: float) -> list[tuple[float, float]]:
         if kept and ts < kept[-1][0]:
             if ts < kept[-1][0] - tolerance:
                 continue
-            ts = kept[-1][0]
+            # Late within tolerance: counted as a tick, but the newer price stays last.
+            ts, price = kept[-1]
         kept.append((ts, price))
     return kept
 

@@ -131,9 +131,10 @@ def test_top_correlated_sees_the_other_shards_symbols():
 
 def test_own_symbols_are_never_overwritten_by_imports():
     engine = Engine()
-    engine.on_tick(Tick("A0", "crypto", 100.5, 10.0))
-    assert engine.import_correlation_samples("A0", [(101, 101.2, 99.0)]) == 0
-    assert engine.history("A0")[-1] == [100.5, 10.0]
+    t = 1_722_000_000.0  # the engine rejects event times before 2000 as bad_ts
+    engine.on_tick(Tick("A0", "crypto", t + 100.5, 10.0))
+    assert engine.import_correlation_samples("A0", [(t + 101, t + 101.2, 99.0)]) == 0
+    assert engine.history("A0")[-1] == [t + 100.5, 10.0]
 
 
 def test_repeated_late_and_hostile_samples():
