@@ -262,7 +262,9 @@ def future_tick() -> list[Row]:
         first_ok = min((t for t in bad.probes if t > at + SAMPLE and t not in frozen),
                        default=None)
         span = max(bad.probes) - at
+        # Probes run every SAMPLE seconds: no differing probe means never wrong at a probe.
         frozen_for = (f">= {span:,.0f} s (to the end)" if first_ok is None
+                      else f"0 s (no probe of {len(bad.probes)} differs)" if not frozen
                       else f"{first_ok - at:,.0f} s")
         stale = [bad.probes[t][1] or 0.0 for t in frozen]
         rejected = {k: v for k, v in bad.engine.stats()["rejected"].items() if v}
