@@ -48,11 +48,23 @@ def brute_path(ticks: Ticks, lo: int, hi: int, gap: float) -> list[float]:
 
 def brute_kernel(tx: Ticks, ty: Ticks, lo: int, hi: int, horizon: int,
                  gap: float) -> tuple[float, float, float]:
-    """Return (sum rx ry, sum rx^2, sum ry^2) of ``horizon``-cell returns ending in lo..hi."""
-    px = brute_path(tx, lo - horizon, hi, gap)
-    py = brute_path(ty, lo - horizon, hi, gap)
-    rx = [px[i] - px[i - horizon] for i in range(horizon, len(px))]
-    ry = [py[i] - py[i - horizon] for i in range(horizon, len(py))]
+    """Return (sum rx ry, sum rx^2, sum ry^2) of the pre-averaged returns ending in lo..hi:
+    the 1 s path increments of the last ``2K - 1`` cells (``K = horizon // 2``) weighted
+    by the triangle 1, 2, .., K, .., 2, 1 and divided by K."""
+    half = max(1, horizon // 2)
+    weights = [min(j, 2 * half - j) for j in range(1, 2 * half)]
+    px = brute_path(tx, lo - 2 * half + 1, hi, gap)
+    py = brute_path(ty, lo - 2 * half + 1, hi, gap)
+
+    def pre_averaged(path: list[float]) -> list[float]:
+        steps = [path[i] - path[i - 1] for i in range(1, len(path))]
+        return [sum(w * s for w, s in zip(weights, steps[i - len(weights) + 1:i + 1],
+                                          strict=True)) / half
+                for i in range(len(weights) - 1, len(steps))]
+
+    rx = pre_averaged(px)
+    ry = pre_averaged(py)
+    assert len(rx) == hi - lo + 1
     return (sum(a * b for a, b in zip(rx, ry, strict=True)), sum(a * a for a in rx),
             sum(b * b for b in ry))
 
