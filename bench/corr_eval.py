@@ -43,6 +43,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 from pulse.engine.correlation import CorrelationConfig, CorrelationTracker
 from pulse.engine.correlation.hayashi_yoshida import dedupe_times, hy_correlation
+from pulse.engine.correlation.kernel import path_values
 from pulse.engine.correlation.synthetic import correlated_ticks, lagged_venue_ticks
 
 DATA = Path(__file__).resolve().parents[2] / "shared" / "data" / "binance-spot-2024-08-08"
@@ -112,6 +113,35 @@ def previous_tick(obs: list[tuple[float, float]], times: Iterable[float]) -> lis
     return out
 
 
+def bartlett_kernel(window: float) -> Callable[[list[Tick], str, str], float | None]:
+    """The kernel as first shipped (commit 83d6894): plain overlapping ``H``-second returns
+    of the same interpolated paths, same horizon rule; the "before" of the triangular
+    pre-averaging that replaced it."""
+
+    def run(ticks: list[Tick], a: str, b: str) -> float | None:
+        cfg = CorrelationConfig(window=window, max_window=window, min_overlap=2)
+        tracker = CorrelationTracker(cfg)
+        for symbol, ts, price in ticks:
+            tracker.observe(symbol, ts, price)
+        now = ticks[-1][1] + cfg.grid_step
+        out = tracker.matrix([a, b], now)  # closes the grids, picks the horizon
+        if out["matrix"][0][1] is None:
+            return None
+        horizon = round(out["horizon"])
+        gap = cfg.gap_cells()
+        last = int(now // cfg.grid_step) - 1 - gap
+        first = last - round(out["window"]) + 1
+        series = []
+        for name in (a, b):
+            p = path_values(tracker._grids[name], first - horizon, last, gap)
+            series.append([p[i] - p[i - horizon] for i in range(horizon, len(p))])
+        rx, ry = series
+        return sum(x * y for x, y in zip(rx, ry, strict=True)) / math.sqrt(
+            sum(x * x for x in rx) * sum(y * y for y in ry))
+
+    return run
+
+
 # --- tracker-based estimators -------------------------------------------------------------
 
 Estimator = Callable[[list[Tick], str, str], float | None]
@@ -138,6 +168,7 @@ def tracker_estimators(window: float) -> dict[str, Estimator]:
 
     return {
         "kernel (default)": via("kernel"),
+        "kernel Bartlett (before)": bartlett_kernel(window),
         "kernel fixed H=10s": via("kernel", horizons=(10.0,)),
         "kernel fixed H=20s": via("kernel", horizons=(20.0,)),
         "kernel fixed H=30s": via("kernel", horizons=(30.0,)),
