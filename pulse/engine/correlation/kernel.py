@@ -1,4 +1,4 @@
-"""The default estimator: a Bartlett realized kernel on interpolated 1-second samples.
+"""The default estimator: a realized kernel of pre-averaged interpolated 1-second samples.
 
 Why: a correlation whose covariance and variances come from different samplings (the
 former ``grid_hy``: Hayashi-Yoshida covariance over grid realized variances) is not bounded
@@ -7,7 +7,8 @@ symbol's return series is built the same way on the same clock, and a pair's cov
 and both variances are sums of products of those series over the same cells, so each
 2 x 2 block and the whole matrix a query returns are Gram matrices: every value lies in
 [-1, 1] and the matrix is positive semi-definite by construction (Barndorff-Nielsen,
-Hansen, Lunde and Shephard 2011 build their multivariate realised kernel for the same
+Hansen, Lunde and Shephard 2011 build their multivariate realised kernel, and
+Christensen, Kinnebrock and Podolskij 2010 their pre-averaged covariance, for the same
 reason).
 
 How:
@@ -21,12 +22,17 @@ How:
    value at a cell end final ``gap`` seconds later, whether or not a tick came, so the
    streamed sums never have to be revised: the kernel answers ``gap`` seconds behind the
    newest closed cell.
-2. **Returns.** ``r(m) = path(end of m) - path(end of m - H)``: overlapping ``H``-second
-   returns, one per 1 s cell. Their realized covariance is (up to the window's two
-   edges) ``H`` times the Bartlett-weighted sum of the 1 s cross-covariances over lags
-   ``-(H-1)..H-1`` with weights ``1 - |l| / H``: the Newey-West long-run covariance. A
-   venue that lags another by a fraction of ``H`` still has its co-movement counted
-   (lead-lag robustness), and the variances are the matching long-run variances.
+2. **Returns.** Pre-averaged returns with the triangular weight ``g(x) = min(x, 1 - x)``
+   (Jacod, Li, Mykland, Podolskij and Vetter 2009): at every 1 s cell ``m``, the mean
+   path over the last ``K = H/2`` cells minus the mean over the ``K`` cells before, i.e.
+   the 1 s increments of the last ``H`` seconds weighted 1, 2, .., K, .., 2, 1. Their
+   realized covariance is (up to the window's edges) a weighted sum of the 1 s
+   cross-covariances over lags ``-(H-2)..H-2`` whose weights are the triangle's
+   autocorrelation: smooth at lag 0 (about ``1 - 6 (lag/H)^2``), so a venue lagging by a
+   fraction of ``H`` loses only a second-order share of its co-movement, and the
+   variances are the matching long-run variances. (Plain overlapping ``H``-returns, the
+   first version, give Bartlett weights ``1 - |lag|/H``: first-order loss, and 10%
+   higher one-hour RMSE on the synthetic protocol.)
 3. **Horizon.** ``H`` is one of ``horizons`` (10/20/30 s), the smallest at least
    ``HORIZON_PER_GAP`` times the mean time between observations of the slowest symbol of
    the query, so liquid pairs are read at 10 s (near the 5-10 s grid correlations traders
@@ -34,7 +40,8 @@ How:
    matrix a Gram matrix.
 
 Cost: per symbol per refresh O(new cells + cells to its next observation), shared by all
-its pairs; per pair per refresh one multiply-add per new cell.
+its pairs (the book keeps each symbol's last ``H - 1`` path values, so only new cells are
+interpolated); per pair per refresh one multiply-add per new cell.
 """
 
 from __future__ import annotations
