@@ -315,3 +315,37 @@ def test_the_window_ends_one_interpolation_gap_before_now() -> None:
     # L's ticks all lie in the last 30 s, after the kernel's (final) window ends.
     assert out["delay"] == 30.0
     assert out["status"][0][1] == "insufficient_overlap" and out["coverage"][0][1] == 0
+
+
+def test_pairs_refreshed_at_different_times_match_a_fresh_tracker() -> None:
+    # Watchlists that share symbols: a symbol's cached path tail is reused by the next
+    # refresh only when it continues where it stopped; pairs asked for less often start
+    # earlier and must recompute, and every answer must equal one computed from scratch.
+    rng = random.Random(5)
+    streams = {"A": random_ticks(rng, 2.0, 900.0), "B": random_ticks(rng, 0.7, 900.0),
+               "C": random_ticks(rng, 3.0, 900.0, quiet=(300.0, 420.0))}
+    stream = sorted(((s, t, p) for s, ticks in streams.items() for t, p in ticks),
+                    key=lambda tick: tick[1])
+    cfg = CorrelationConfig(window=240.0, max_window=600.0, min_overlap=5)
+    rolling = CorrelationTracker(cfg)
+    lists = [["A", "B"], ["A", "C"], ["A", "B", "C"], ["C", "B"]]
+    next_query = 40.0
+    compared = 0
+    for s, t, p in stream:
+        if t >= next_query:
+            symbols = lists[compared % len(lists)]
+            got = rolling.matrix(symbols, t)
+            fresh = CorrelationTracker(cfg)
+            for s2, t2, p2 in stream:
+                if t2 > t:
+                    break
+                fresh.observe(s2, t2, p2)
+            want = fresh.matrix(symbols, t)
+            assert got["horizon"] == want["horizon"]
+            assert got["status"] == want["status"]
+            for row_got, row_want in zip(got["matrix"], want["matrix"], strict=True):
+                assert row_got == pytest.approx(row_want, abs=1e-9)
+            compared += 1
+            next_query = t + rng.choice([1.0, 3.0, 17.0])
+        rolling.observe(s, t, p)
+    assert compared > 40
