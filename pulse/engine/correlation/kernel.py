@@ -150,7 +150,8 @@ def kernel_returns(g: SymbolGrid, first: int, last: int, horizon: int, gap_cells
     weights the 1 s path increments ``m-2K+2..m`` by the triangle 1, 2, .., K, .., 2, 1
     (pre-averaging with ``g(x) = min(x, 1 - x)``). ``tail`` (from the previous call, if it
     ended at ``first - 1``) supplies the ``2K - 1`` path values before ``first``, so a
-    refresh walks only its new cells.
+    refresh walks only its new cells. The tail is empty (unusable) while the symbol's
+    first cell is still open.
     """
     half = triangle_half(horizon)
     span = 2 * half
@@ -170,6 +171,10 @@ def kernel_returns(g: SymbolGrid, first: int, last: int, horizon: int, gap_cells
         upper += path[idx] - mid
         lower += mid - path[idx - span]
         append((upper - lower) / half)
+    if g.first_cell > g.closed:
+        # Cells before a symbol's first cell read that cell's sample, which is not final
+        # while the cell is open (its returns are zero either way): cache nothing.
+        return returns, bridge, (last, [])
     return returns, bridge, (last, path[len(path) - span + 1:])
 
 

@@ -13,7 +13,7 @@ import random
 import statistics
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from pulse.engine.correlation import CorrelationConfig, CorrelationTracker
@@ -123,6 +123,9 @@ def min_pivot(matrix: list[list[float]], jitter: float = 1e-9) -> float:
 @given(seed=st.integers(0, 10_000), rate_x=st.sampled_from([0.1, 0.4, 1.0, 3.0]),
        rate_y=st.sampled_from([0.1, 0.4, 1.0, 3.0]), window=st.sampled_from([20.0, 45.0, 90.0]),
        horizon=st.sampled_from([2.0, 5.0]), gap=st.sampled_from([3.0, 10.0]))
+# A symbol whose first tick lands in the cell still open at a query (its path before that
+# cell is not final yet, so its path tail must not be cached).
+@example(seed=2016, rate_x=0.1, rate_y=0.1, window=20.0, horizon=2.0, gap=3.0)
 def test_streamed_kernel_sums_match_brute_force_after_every_refresh(
         seed: int, rate_x: float, rate_y: float, window: float, horizon: float,
         gap: float) -> None:
