@@ -15,6 +15,7 @@ from pulse.engine.correlation.grid import SymbolGrid
 from pulse.engine.correlation.hayashi_yoshida import HyInputs, advance_grid_hy, hy_inputs
 from pulse.engine.correlation.kernel import (
     KERNEL_OWN_WIDTH,
+    PathTail,
     advance_kernel,
     effective_returns,
     kernel_returns,
@@ -49,7 +50,8 @@ class Book:
     A ``kernel`` book also has its return ``horizon`` and interpolation ``gap`` in cells.
     """
 
-    __slots__ = ("cells", "gap", "horizon", "inputs", "k", "method", "pairs", "symbols")
+    __slots__ = ("cells", "gap", "horizon", "inputs", "k", "method", "pairs", "symbols",
+                 "tails")
 
     def __init__(self, method: str, k: int, cells: int, horizon: int = 0,
                  gap: int = 0) -> None:
@@ -65,6 +67,9 @@ class Book:
         # (symbol, first cell): shared by all pairs whose sums stopped at the same cell.
         # Cleared by begin_query().
         self.inputs: dict[tuple[str, int], HyInputs | KernelInputs] = {}
+        # Kernel books: each symbol's last computed path values (final once computed), so
+        # the next refresh walks only its new cells.
+        self.tails: dict[str, PathTail] = {}
 
     def begin_query(self) -> None:
         """Forget the per-query caches (the grids may have moved since the last query)."""
@@ -95,8 +100,10 @@ class Book:
         cells first..last."""
         got = self.inputs.get((name, first))
         if got is None:
-            got = self.inputs[name, first] = kernel_returns(g, first, last, self.horizon,
-                                                            self.gap)
+            returns, bridge, tail = kernel_returns(g, first, last, self.horizon, self.gap,
+                                                   self.tails.get(name))
+            self.tails[name] = tail
+            got = self.inputs[name, first] = (returns, bridge)
         return got  # type: ignore[return-value]  # kernel books only hold KernelInputs
 
     def sync_pair(self, key: tuple[str, str], gx: SymbolGrid, gy: SymbolGrid,

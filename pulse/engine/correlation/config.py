@@ -29,8 +29,9 @@ _MULTIPLE_SLACK: Final = 1e-9
 class CorrelationConfig:
     """Tunable settings of :class:`~pulse.engine.correlation.tracker.CorrelationTracker`.
 
-    - ``method``: default estimator, one of :data:`METHODS` (``kernel``: Bartlett realized
-      kernel of interpolated ``grid_step`` samples, bounded and positive semi-definite;
+    - ``method``: default estimator, one of :data:`METHODS` (``kernel``: realized kernel of
+      triangular pre-averaged returns of interpolated ``grid_step`` samples, bounded and
+      positive semi-definite;
       ``grid_hy``: Hayashi-Yoshida on previous-tick samples, for comparison).
     - ``window``: default lookback in seconds of event time (900 = 15 minutes).
     - ``max_window``: longest lookback any query may use; bounds memory per symbol to about
