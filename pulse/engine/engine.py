@@ -293,10 +293,13 @@ class Engine:
             g.hold((ts, p, tick), side)
             self._held += 1
             return NO_EVENTS
-        if len(held) >= self._rules.max_held:  # a burst at the suspect's time: bounded
+        t_prev = held[-1][0]
+        if len(held) >= self._rules.max_held and ts <= t_prev:
+            # A burst at the suspect's time: bounded. A later tick is still taken (at most
+            # ``confirm_ticks`` of them, then the run is decided), so a sweep of many fills
+            # at one millisecond cannot stop a genuine new level from confirming.
             self._rejected["outlier"] += 1
             return NO_EVENTS
-        t_prev = held[-1][0]
         held.append((ts if ts > t_prev else t_prev, p, tick))
         self._held += 1
         if not g.confirmed():
