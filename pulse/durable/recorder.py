@@ -23,7 +23,6 @@ from pulse.durable.codec import Cell
 from pulse.durable.recording_store import MinuteRow, prune_before, save_minutes
 from pulse.engine import Engine
 from pulse.engine.config import EngineConfig
-from pulse.engine.tick import Tick
 
 INF = math.inf
 
@@ -71,7 +70,7 @@ class Recorder:
 
     # -- hot path ------------------------------------------------------------------------
 
-    def record(self, tick: Tick, ts: float, price: float, bid: float | None,
+    def record(self, symbol: str, asset: str, ts: float, price: float, bid: float | None,
                ask: float | None) -> None:
         """Record one tick the engine accepted, applied at ``ts`` and ``price`` with the
         symbol's quote ``bid``/``ask`` after it (the engine's ``on_accept``; O(1)).
@@ -80,10 +79,9 @@ class Recorder:
         the symbol, see :meth:`forget`), so a tick either extends the open cell or opens a
         later one.
         """
-        symbol = tick.symbol
         tr = self.tracks.get(symbol)
         if tr is None:
-            tr = self.tracks[symbol] = _Track(tick.asset)
+            tr = self.tracks[symbol] = _Track(asset)
         tr.last_ts = ts
         cell = int(ts // self.step)
         if cell == tr.cell:  # fast path: another tick in the same cell

@@ -28,8 +28,8 @@ from pulse.engine.symbol_state import SymbolState
 from pulse.engine.tick import ASSET_CLASSES, Tick
 
 INF = math.inf
-# ``on_accept(tick, ts, price, bid, ask)``: see ``Engine.__init__``.
-AcceptObserver = Callable[[Tick, float, float, float | None, float | None], None]
+# ``on_accept(symbol, asset, ts, price, bid, ask)``: see ``Engine.on_accept``.
+AcceptObserver = Callable[[str, str, float, float, float | None, float | None], None]
 # Shared empty result: a tuple, so a caller cannot mutate it for everyone else.
 NO_EVENTS: tuple[StressEvent, ...] = ()
 REJECT_REASONS = ("nan", "inf", "non_positive", "implausible", "invalid", "bad_ts",
@@ -115,20 +115,47 @@ class Engine:
             tracker = CorrelationTracker(CorrelationConfig.from_mapping(cfg.correlation))
         self._tracker = tracker
         self._observe = tracker.observe
-        # Optional observers of what the engine accepted (the market recorder, see
-        # ``pulse.durable.recorder``); plain callables, None when nobody listens.
-        # ``on_accept(tick, ts, price, bid, ask)`` is called for every accepted tick, in the
-        # order the engine takes them, with the symbol's last time, price and quote after
-        # it: a held print when its level is confirmed (at its own time, never earlier
-        # than a held print before it), a late tick at the newer last it did not replace.
-        # ``on_restart(symbol)`` is called when a symbol starts over (``clock_resets``,
-        # ``reanchored``) before its first tick is accepted again.
-        self.on_accept: AcceptObserver | None = None
+        # Optional observers of what the engine accepted (see ``on_accept``); plain
+        # callables, None when nobody listens.
+        self._on_accept: AcceptObserver | None = None
+        # ``on_restart(symbol)``: called when a symbol starts over (``clock_resets``,
+        # ``reanchored``), before its first tick is accepted again.
         self.on_restart: Callable[[str], None] | None = None
         # Correlation is answered as of ``now - correlation_lag``: ingest shards that import
         # each other's grid samples (which arrive a second or two late) set it, so every
         # symbol of a matrix is complete up to the same cell. 0 in a single process.
         self.correlation_lag = 0.0
+
+    # -- observers ------------------------------------------------------------------------
+
+    @property
+    def on_accept(self) -> AcceptObserver | None:
+        """The observer of accepted ticks (the market recorder), or None.
+
+        ``on_accept(symbol, asset, ts, price, bid, ask)`` is called for every accepted tick,
+        in the order the engine takes them, with the symbol's last time, price and quote
+        after it: a held print when its level is confirmed (at its own time, never earlier
+        than a held print before it), a late tick at the newer last it did not replace.
+        Applied ticks reach it through the same call that feeds the correlation tracker, so
+        the hot path costs nothing more while no observer is set.
+        """
+        return self._on_accept
+
+    @on_accept.setter
+    def on_accept(self, observer: AcceptObserver | None) -> None:
+        self._on_accept = observer
+        track = self._tracker.observe
+        if observer is None:
+            self._observe = track
+            return
+        states = self._states
+
+        def observe(symbol: str, ts: float, price: float) -> None:
+            track(symbol, ts, price)
+            st = states[symbol]
+            observer(symbol, st.asset, ts, price, st.bid, st.ask)
+
+        self._observe = observe
 
     # -- hot path ------------------------------------------------------------------------------
 
@@ -203,8 +230,8 @@ class Engine:
             self._accepted += 1
             st.ticks += 1
             self._changed.add(symbol)  # its tick count changed
-            if self.on_accept is not None:
-                self.on_accept(tick, st.last_ts, st.last, st.bid, st.ask)
+            if self._on_accept is not None:
+                self._on_accept(symbol, st.asset, st.last_ts, st.last, st.bid, st.ask)
             return NO_EVENTS
         g = st.guard
         if not g.lo < p < g.hi:
@@ -233,8 +260,6 @@ class Engine:
         self._changed.add(symbol)
         self._accepted += 1
         self._observe(symbol, ts, p)
-        if self.on_accept is not None:
-            self.on_accept(tick, ts, p, st.bid, st.ask)
         det = st.detector
         if p >= det.hi or p <= det.lo:
             events = det.check_moves(p, ts, symbol, st.asset, st.regime.label)
@@ -276,8 +301,6 @@ class Engine:
         self._changed.add(symbol)
         self._accepted += 1
         self._observe(symbol, ts, p)
-        if self.on_accept is not None:
-            self.on_accept(tick, ts, p, st.bid, st.ask)
         det = st.detector
         if p >= det.hi or p <= det.lo:
             events = det.check_moves(p, ts, symbol, st.asset, st.regime.label)
