@@ -62,3 +62,21 @@ def test_a_reanchored_first_print_leaves_no_trace_in_correlation():
     got = dirty_eng.correlation(["A", "B"], window=900)["matrix"][0][1]
     assert clean is not None and got is not None
     assert math.isclose(got, clean, abs_tol=0.05)
+
+
+def test_a_forgotten_symbol_leaves_the_tracker_and_can_start_again_earlier():
+    from pulse.engine.correlation import CorrelationTracker
+
+    tracker = CorrelationTracker()
+    t0 = 1_767_625_200.0
+    for i in range(600):
+        tracker.observe("A", t0 + i, 100.0 * math.exp(0.001 * math.sin(i)))
+        tracker.observe("B", t0 + i + 0.5, 50.0 * math.exp(0.001 * math.sin(i)))
+    tracker.observe("A", t0 + 900.0, 100.0)  # a bogus time
+    assert tracker.matrix(["A", "B"], t0 + 600, method="grid")["status"][0][1] == "ok"
+    tracker.forget("A")
+    assert tracker.symbols() == ["B"]
+    assert tracker.matrix(["A", "B"], t0 + 600, method="grid")["status"][0][1] == \
+        "unknown_symbol"
+    tracker.observe("A", t0 + 601.0, 100.0)  # earlier than the bogus time: a fresh grid
+    assert tracker.history("A", 60, 1) == [[t0 + 601.0, 100.0]]
