@@ -1,9 +1,13 @@
 """Record, per symbol, the last accepted tick of each grid cell and the cell's tick count.
 
-``observe`` runs on the hot path beside ``Engine.on_tick``: O(1), a dict lookup and a few
-assignments. It mirrors the engine's acceptance rules (bad prices, out-of-order beyond the
-tolerance, duplicates, timestamps far in the future) so that the recorded close of a cell
-is the close the engine used. ``flush`` hands the touched minutes to the database in one
+The recorder does not judge ticks: it records what the engine accepted. :meth:`attach` makes
+:meth:`record` the engine's ``on_accept`` observer, called from the engine's own accept
+paths with each accepted tick at the time and price the engine applied it (a held print
+when its level is confirmed, a late tick at the newer last it did not replace), so a
+recorded close is by construction the close the engine used, whatever its input rules
+(plausibility filter, late ticks, dedupe) are. ``on_restart`` makes a symbol the engine
+restarts start over here too (:meth:`forget`). ``record`` is O(1) on the hot path: a dict
+lookup and a few assignments. ``flush`` hands the touched minutes to the database in one
 upsert, off the hot path; the open minute is rewritten on each flush, so a kill -9 loses at
 most one flush interval of recording.
 """
@@ -11,34 +15,22 @@ most one flush interval of recording.
 from __future__ import annotations
 
 import math
-from collections import deque
 from typing import Any
 
 from channels.db import database_sync_to_async
 
 from pulse.durable.codec import Cell
 from pulse.durable.recording_store import MinuteRow, prune_before, save_minutes
+from pulse.engine import Engine
 from pulse.engine.config import EngineConfig
-from pulse.engine.tick import ASSET_CLASSES, Tick
 
 INF = math.inf
 
 
-def _as_float(value: Any) -> float | None:
-    """Return ``value`` as a float the way the engine coerces it (no bool, text or None)."""
-    if isinstance(value, bool | str | bytes) or value is None:
-        return None
-    try:
-        return float(value)
-    except (TypeError, ValueError, OverflowError):
-        return None
-
-
 class _Track:
-    """What the recorder keeps about one symbol: its open minute and the last tick."""
+    """What the recorder keeps about one symbol: its open minute and its last time."""
 
-    __slots__ = ("ask", "asset", "bid", "cell", "cells", "dirty", "id_queue", "ids",
-                 "last_price", "last_size", "last_ts", "minute", "slot")
+    __slots__ = ("asset", "cell", "cells", "dirty", "last_ts", "minute", "slot")
 
     def __init__(self, asset: str) -> None:
         self.asset = asset
@@ -49,12 +41,6 @@ class _Track:
         self.cells: dict[int, list[Any]] = {}
         self.dirty = False
         self.last_ts = -INF
-        self.last_price = 0.0
-        self.last_size: float | None = None
-        self.bid: float | None = None
-        self.ask: float | None = None
-        self.ids: set[Any] = set()
-        self.id_queue: deque[Any] = deque()
 
 
 class Recorder:
@@ -66,82 +52,71 @@ class Recorder:
             raise ValueError(f"retention must be positive seconds, got {retention!r}")
         self.step = float(cfg.grid_step)
         self.per_minute = max(1, round(60.0 / self.step))
-        self.tolerance = cfg.out_of_order_tolerance
-        self.future = INF if cfg.future_tolerance is None else cfg.future_tolerance
-        self.id_memory = cfg.duplicate_id_memory
         self.retention = float(retention)
         self.tracks: dict[str, _Track] = {}
         # Closed minutes waiting for the next flush: (symbol, minute) -> (asset, cells).
         self._closed: dict[tuple[str, int], tuple[str, list[Cell]]] = {}
         self.latest_ts = -INF
         self.observed = 0
+        self.restarts = 0
         self.rows_written = 0
         self.failures = 0
         self.last_error = ""
 
+    def attach(self, engine: Engine) -> None:
+        """Record what ``engine`` accepts from now on (it has one recorder at a time)."""
+        engine.on_accept = self.record
+        engine.on_restart = self.forget
+
     # -- hot path ------------------------------------------------------------------------
 
-    def observe(self, tick: Tick) -> None:
-        """Record one tick if the engine would accept it (O(1))."""
-        p, ts = tick.price, tick.ts
-        if p.__class__ is not float or ts.__class__ is not float:
-            p, ts = _as_float(p), _as_float(ts)
-            if p is None or ts is None:
-                return
-        try:
-            if not (0.0 < p < INF and -INF < ts < INF) or ts - tick.recv_ts > self.future:
-                return
-        except TypeError:
-            return
-        symbol = tick.symbol
+    def record(self, symbol: str, asset: str, ts: float, price: float, bid: float | None,
+               ask: float | None) -> None:
+        """Record one tick the engine accepted, applied at ``ts`` and ``price`` with the
+        symbol's quote ``bid``/``ask`` after it (the engine's ``on_accept``; O(1)).
+
+        The engine hands a symbol's ticks over in non-decreasing ``ts`` (until it restarts
+        the symbol, see :meth:`forget`), so a tick either extends the open cell or opens a
+        later one.
+        """
         tr = self.tracks.get(symbol)
         if tr is None:
-            if not isinstance(symbol, str) or not symbol or tick.asset not in ASSET_CLASSES:
-                return
-            tr = self.tracks[symbol] = _Track(tick.asset)
-        elif ts < tr.last_ts:
-            if ts < tr.last_ts - self.tolerance:
-                return
-            ts = tr.last_ts
-        trade_id = tick.trade_id
-        if trade_id is not None:
-            if trade_id in tr.ids:
-                return
-            if len(tr.id_queue) >= self.id_memory:
-                tr.ids.discard(tr.id_queue.popleft())
-            tr.id_queue.append(trade_id)
-            tr.ids.add(trade_id)
-        elif ts == tr.last_ts and p == tr.last_price and tick.size == tr.last_size:
-            return
+            tr = self.tracks[symbol] = _Track(asset)
         tr.last_ts = ts
-        tr.last_price = p
-        tr.last_size = tick.size
-        bid = tick.bid
-        if bid is not None:
-            try:  # quotes are informational: a bad one is ignored, as the engine does
-                if 0.0 < bid < INF:
-                    tr.bid = float(bid)
-                ask = tick.ask
-                if ask is not None and 0.0 < ask < INF:
-                    tr.ask = float(ask)
-            except TypeError:
-                pass
         cell = int(ts // self.step)
         if cell == tr.cell:  # fast path: another tick in the same cell
             slot = tr.slot
             slot[0] += 1
             slot[1] = ts
-            slot[2] = p
-            slot[3] = tr.bid
-            slot[4] = tr.ask
+            slot[2] = price
+            slot[3] = bid
+            slot[4] = ask
         else:
-            self._new_cell(symbol, tr, cell, ts, p)
+            self._new_cell(symbol, tr, cell, ts, price, bid, ask)
         tr.dirty = True
         if ts > self.latest_ts:
             self.latest_ts = ts
         self.observed += 1
 
-    def _new_cell(self, symbol: str, tr: _Track, cell: int, ts: float, p: float) -> None:
+    def forget(self, symbol: str) -> None:
+        """Start ``symbol`` over, as the engine just did (the engine's ``on_restart``).
+
+        The engine restarts a symbol whose last time was bogus (a clock reset) or whose
+        first print was (a re-anchor), and drops everything it had accepted for it; the
+        cells not yet written go too, so the bogus tick is not recorded. Its next cells
+        rewrite the rows of the minutes they fall in. ``latest_ts`` (the retention clock)
+        is recomputed without the symbol, so a bogus future time cannot prune real minutes.
+        """
+        tr = self.tracks.pop(symbol, None)
+        if tr is None:
+            return
+        self.restarts += 1
+        for key in [key for key in self._closed if key[0] == symbol]:
+            del self._closed[key]
+        self.latest_ts = max((t.last_ts for t in self.tracks.values()), default=-INF)
+
+    def _new_cell(self, symbol: str, tr: _Track, cell: int, ts: float, p: float,
+                  bid: float | None, ask: float | None) -> None:
         """Open ``cell`` for ``symbol``, closing the open minute if the cell starts a new one."""
         minute, offset = divmod(cell, self.per_minute)
         if minute != tr.minute:
@@ -151,10 +126,10 @@ class Recorder:
             tr.minute = minute
         slot = tr.cells.get(offset)
         if slot is None:
-            slot = tr.cells[offset] = [1, ts, p, tr.bid, tr.ask]
+            slot = tr.cells[offset] = [1, ts, p, bid, ask]
         else:  # a cell restored from the recording after a warm start
             slot[0] += 1
-            slot[1:] = [ts, p, tr.bid, tr.ask]
+            slot[1:] = [ts, p, bid, ask]
         tr.cell = cell
         tr.slot = slot
 
@@ -174,8 +149,7 @@ class Recorder:
         tr.cell = None  # the next tick reopens its cell through the slow path
         if cells:
             last = max(cells, key=lambda c: c.offset)
-            tr.last_ts, tr.last_price = last.ts, last.price
-            tr.bid, tr.ask = last.bid, last.ask
+            tr.last_ts = last.ts
             self.latest_ts = max(self.latest_ts, last.ts)
 
     # -- off the hot path ----------------------------------------------------------------
@@ -234,6 +208,7 @@ class Recorder:
     def stats(self) -> dict[str, Any]:
         """Return counters for the health document."""
         return {"symbols": len(self.tracks), "observed": self.observed,
+                "restarts": self.restarts,
                 "rows_written": self.rows_written, "pending_closed": len(self._closed),
                 "failures": self.failures, "last_error": self.last_error,
                 "retention": self.retention}

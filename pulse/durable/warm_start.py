@@ -5,7 +5,8 @@ read (returns, realized vol, trend, baseline, regime, correlation samples), so t
 back exactly. With ``counts`` the cell's other ticks are replayed as fillers at the cell's
 last price and time, so tick counts and ``tick_rate`` match too. Events the engine fires
 during warm-up are counted and dropped: they were persisted and broadcast by the process
-that saw them live, and must not be sent again.
+that saw them live, and must not be sent again. Nor is the recording recorded again: the
+engine's acceptance observers (the live recorder) are detached while it is fed.
 """
 
 from __future__ import annotations
@@ -45,16 +46,12 @@ def minute_ticks(rows: list[MinuteRow], *, counts: bool = True) -> Iterator[Tick
 
 
 def cell_ticks(symbol: str, asset: str, c: Cell, *, counts: bool = True) -> Iterator[Tick]:
-    """Yield the tick(s) that reproduce one recorded cell.
-
-    Fillers carry distinct sizes so the engine's "same time, price and size" duplicate rule
-    does not drop them; the real last tick comes last with no size.
+    """Yield the tick(s) that reproduce one recorded cell: ``count - 1`` fillers and the
+    cell's last tick, all at its time, price and quote (the engine dedupes by trade id only,
+    so identical id-less ticks each count).
     """
-    if counts:
-        for k in range(1, c.count):
-            yield Tick(symbol, asset, c.ts, c.price, bid=c.bid, ask=c.ask, size=float(k),
-                       provider="recording")
-    yield Tick(symbol, asset, c.ts, c.price, bid=c.bid, ask=c.ask, provider="recording")
+    for _ in range(max(c.count, 1) if counts else 1):
+        yield Tick(symbol, asset, c.ts, c.price, bid=c.bid, ask=c.ask, provider="recording")
 
 
 def recorded_ticks(since: float, until: float | None = None,
@@ -104,6 +101,26 @@ async def warm_start(engine: Engine, since: float, *, until: float | None = None
     report = WarmStartReport()
     names = None if symbols is None else sorted(symbols)
     newest: dict[str, MinuteRow] = {}
+    observers = engine.on_accept, engine.on_restart
+    engine.on_accept = engine.on_restart = None  # the recording is not recorded again
+    try:
+        await _feed(engine, since, until, names, counts, chunk_minutes, report, newest)
+    finally:
+        engine.on_accept, engine.on_restart = observers
+    if recorder is not None:
+        for symbol, asset, start, cells in newest.values():
+            recorder.restore(symbol, asset, start, cells)
+    engine.take_changed()  # warm-up is not news: the first flush sends what moves live
+    report.symbols = len(newest)
+    report.seconds = time.perf_counter() - wall0
+    return report
+
+
+async def _feed(engine: Engine, since: float, until: float | None, names: list[str] | None,
+                counts: bool, chunk_minutes: int, report: WarmStartReport,
+                newest: dict[str, MinuteRow]) -> None:
+    """Feed the recording into ``engine`` chunk by chunk; fill ``report`` and ``newest``
+    (each symbol's newest recorded minute)."""
     on_tick = engine.on_tick
     lower = since
     while True:
@@ -132,13 +149,6 @@ async def warm_start(engine: Engine, since: float, *, until: float | None = None
                 break
             lower = max(upper, nxt)
         await asyncio.sleep(0)
-    if recorder is not None:
-        for symbol, asset, start, cells in newest.values():
-            recorder.restore(symbol, asset, start, cells)
-    engine.take_changed()  # warm-up is not news: the first flush sends what moves live
-    report.symbols = len(newest)
-    report.seconds = time.perf_counter() - wall0
-    return report
 
 
 def _next_start(start: float, symbols: list[str] | None) -> float | None:

@@ -6,12 +6,17 @@ band and the stress gate: a few comparisons, last price); anything heavier happe
 grid cell per symbol in :meth:`SymbolState.advance`, and a tick outside the plausibility band
 takes the slow path in :meth:`Engine._suspect` (see ``plausibility``). Time is the ticks'
 event time throughout. Input rules: README.md, "Input hygiene"; docs/input-hygiene.md.
+
+What the engine accepts is what everything downstream must see: the correlation tracker gets
+every applied tick, and an optional ``on_accept`` observer (the market recorder) every
+accepted one, both from the same places, so nobody re-implements the acceptance rules.
+A restarted symbol is forgotten by both (``on_restart``, ``CorrelationTracker.forget``).
 """
 
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 from pulse.engine.config import EngineConfig
@@ -23,6 +28,8 @@ from pulse.engine.symbol_state import SymbolState
 from pulse.engine.tick import ASSET_CLASSES, Tick
 
 INF = math.inf
+# ``on_accept(symbol, asset, ts, price, bid, ask)``: see ``Engine.on_accept``.
+AcceptObserver = Callable[[str, str, float, float, float | None, float | None], None]
 # Shared empty result: a tuple, so a caller cannot mutate it for everyone else.
 NO_EVENTS: tuple[StressEvent, ...] = ()
 REJECT_REASONS = ("nan", "inf", "non_positive", "implausible", "invalid", "bad_ts",
@@ -108,10 +115,47 @@ class Engine:
             tracker = CorrelationTracker(CorrelationConfig.from_mapping(cfg.correlation))
         self._tracker = tracker
         self._observe = tracker.observe
+        # Optional observers of what the engine accepted (see ``on_accept``); plain
+        # callables, None when nobody listens.
+        self._on_accept: AcceptObserver | None = None
+        # ``on_restart(symbol)``: called when a symbol starts over (``clock_resets``,
+        # ``reanchored``), before its first tick is accepted again.
+        self.on_restart: Callable[[str], None] | None = None
         # Correlation is answered as of ``now - correlation_lag``: ingest shards that import
         # each other's grid samples (which arrive a second or two late) set it, so every
         # symbol of a matrix is complete up to the same cell. 0 in a single process.
         self.correlation_lag = 0.0
+
+    # -- observers ------------------------------------------------------------------------
+
+    @property
+    def on_accept(self) -> AcceptObserver | None:
+        """The observer of accepted ticks (the market recorder), or None.
+
+        ``on_accept(symbol, asset, ts, price, bid, ask)`` is called for every accepted tick,
+        in the order the engine takes them, with the symbol's last time, price and quote
+        after it: a held print when its level is confirmed (at its own time, never earlier
+        than a held print before it), a late tick at the newer last it did not replace.
+        Applied ticks reach it through the same call that feeds the correlation tracker, so
+        the hot path costs nothing more while no observer is set.
+        """
+        return self._on_accept
+
+    @on_accept.setter
+    def on_accept(self, observer: AcceptObserver | None) -> None:
+        self._on_accept = observer
+        track = self._tracker.observe
+        if observer is None:
+            self._observe = track
+            return
+        states = self._states
+
+        def observe(symbol: str, ts: float, price: float) -> None:
+            track(symbol, ts, price)
+            st = states[symbol]
+            observer(symbol, st.asset, ts, price, st.bid, st.ask)
+
+        self._observe = observe
 
     # -- hot path ------------------------------------------------------------------------------
 
@@ -186,6 +230,8 @@ class Engine:
             self._accepted += 1
             st.ticks += 1
             self._changed.add(symbol)  # its tick count changed
+            if self._on_accept is not None:
+                self._on_accept(symbol, st.asset, st.last_ts, st.last, st.bid, st.ask)
             return NO_EVENTS
         g = st.guard
         if not g.lo < p < g.hi:
@@ -293,10 +339,13 @@ class Engine:
             g.hold((ts, p, tick), side)
             self._held += 1
             return NO_EVENTS
-        if len(held) >= self._rules.max_held:  # a burst at the suspect's time: bounded
+        t_prev = held[-1][0]
+        if len(held) >= self._rules.max_held and ts <= t_prev:
+            # A burst at the suspect's time: bounded. A later tick is still taken (at most
+            # ``confirm_ticks`` of them, then the run is decided), so a sweep of many fills
+            # at one millisecond cannot stop a genuine new level from confirming.
             self._rejected["outlier"] += 1
             return NO_EVENTS
-        t_prev = held[-1][0]
         held.append((ts if ts > t_prev else t_prev, p, tick))
         self._held += 1
         if not g.confirmed():
@@ -321,7 +370,16 @@ class Engine:
         fresh.ids = st.ids
         fresh.id_queue = st.id_queue
         self._states[st.symbol] = fresh
+        self._restarted(st.symbol)
         return fresh
+
+    def _restarted(self, symbol: str) -> None:
+        """Tell the correlation tracker and the restart observer that ``symbol`` starts
+        over: whatever they derived from its earlier ticks rests on a bogus time or price.
+        """
+        self._tracker.forget(symbol)
+        if self.on_restart is not None:
+            self.on_restart(symbol)
 
     def _out_of_order(self, st: GuardedState, tick: Tick) -> Sequence[StressEvent]:
         """Reject a tick older than the symbol's last beyond tolerance; restart the symbol
@@ -342,6 +400,7 @@ class Engine:
             self._rejected["out_of_order"] -= 1  # this tick is taken after all
             self._rejected["outlier"] += len(g.held)
             del self._states[st.symbol]
+            self._restarted(st.symbol)
             self._now = max((s.last_ts for s in self._states.values()), default=-INF)
             if self._time_leap < INF:
                 self._leap_at = -INF  # recheck against the recomputed now

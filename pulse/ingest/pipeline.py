@@ -100,8 +100,11 @@ class PulsePipeline:
         self.status_sink = status_sink
         self.status_interval = status_interval
         # Recording of the recent market for warm starts (pulse.durable.recorder), and the
-        # webhook dispatcher (pulse.alerts.dispatcher); both optional.
+        # webhook dispatcher (pulse.alerts.dispatcher); both optional. The recorder records
+        # what the engine accepts, as the engine's acceptance observer.
         self.recorder = recorder
+        if recorder is not None:
+            recorder.attach(engine)
         self.record_interval = record_interval
         self.prune_interval = prune_interval
         self.dispatcher = dispatcher
@@ -133,13 +136,10 @@ class PulsePipeline:
     def process(self, ticks: Iterable[Tick]) -> int:
         """Feed ``ticks`` to the engine; queue fired events for persist and broadcast."""
         on_tick = self.engine.on_tick
-        record = None if self.recorder is None else self.recorder.observe
         out = self._events_out
         n = 0
         for tick in ticks:
             n += 1
-            if record is not None:
-                record(tick)
             fired = on_tick(tick)
             if fired:
                 self.emitted += len(fired)

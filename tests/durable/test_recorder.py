@@ -1,4 +1,5 @@
-"""The recorder: what it keeps per cell, what it refuses, retention, database outages."""
+"""The recorder: what it keeps per cell of what the engine accepted, restarts, retention,
+database outages."""
 
 from __future__ import annotations
 
@@ -11,7 +12,7 @@ from pulse.durable import recorder as recorder_module
 from pulse.durable.codec import Cell, decode, encode
 from pulse.durable.durations import parse_duration
 from pulse.durable.recorder import Recorder
-from pulse.engine import EngineConfig
+from pulse.engine import Engine, EngineConfig
 from pulse.engine.tick import Tick
 from pulse.models import RecordedMinute
 from tests.durable.streams import T0
@@ -21,39 +22,74 @@ def btc(ts: float, price: float, **kw) -> Tick:
     return Tick("BTC-USD", "crypto", ts, price, **kw)
 
 
+def attached(config: EngineConfig | None = None, **kw) -> tuple[Engine, Recorder]:
+    engine, rec = Engine(config), Recorder(config, **kw)
+    rec.attach(engine)
+    return engine, rec
+
+
 def test_a_cell_keeps_its_last_tick_its_quote_and_its_count():
-    rec = Recorder()
-    rec.observe(btc(T0 + 0.1, 100.0, bid=99.0, ask=101.0))
-    rec.observe(btc(T0 + 0.5, 102.0))
-    rec.observe(btc(T0 + 1.2, 103.0))
+    engine, rec = attached()
+    engine.on_tick(btc(T0 + 0.1, 100.0, bid=99.0, ask=101.0))
+    engine.on_tick(btc(T0 + 0.5, 100.2))
+    engine.on_tick(btc(T0 + 1.2, 100.3))
     (_, _, start, cells), = [r for r in rec.take_rows() if r[0] == "BTC-USD"]
     assert start == T0
     # The quote is the one known at the cell's last tick (quotes persist, like the engine's).
-    assert sorted(cells) == [Cell(0, 2, T0 + 0.5, 102.0, 99.0, 101.0),
-                             Cell(1, 1, T0 + 1.2, 103.0, 99.0, 101.0)]
+    assert sorted(cells) == [Cell(0, 2, T0 + 0.5, 100.2, 99.0, 101.0),
+                             Cell(1, 1, T0 + 1.2, 100.3, 99.0, 101.0)]
     assert rec.take_rows() == []  # nothing changed since
 
 
-def test_bad_ticks_are_not_recorded():
-    rec = Recorder(EngineConfig(future_tolerance=10.0))
+def test_ticks_the_engine_rejects_are_not_recorded():
+    engine, rec = attached(EngineConfig(future_tolerance=10.0))
     for tick in [btc(T0, math.nan), btc(T0, -1.0), btc(T0, math.inf), btc(T0, "100"),
                  btc(math.nan, 100.0), Tick("", "crypto", T0, 1.0), Tick("X", "bonds", T0, 1.0),
                  btc(T0 + 100, 100.0, recv_ts=T0)]:
-        rec.observe(tick)
+        engine.on_tick(tick)
+    assert engine.stats()["accepted"] == 0
     assert rec.observed == 0 and rec.take_rows() == []
 
 
-def test_late_ticks_move_to_the_last_time_and_stale_or_duplicate_ones_are_dropped():
-    rec = Recorder(EngineConfig(out_of_order_tolerance=2.0))
-    rec.observe(btc(T0 + 10.5, 100.0, trade_id=1))
-    rec.observe(btc(T0 + 9.9, 101.0, trade_id=2))  # late but within tolerance: kept at 10.5
-    rec.observe(btc(T0 + 5.0, 102.0, trade_id=3))  # too old: dropped
-    rec.observe(btc(T0 + 11.0, 103.0, trade_id=2))  # duplicate trade id: dropped
-    rec.observe(btc(T0 + 12.0, 104.0, size=1.0))
-    rec.observe(btc(T0 + 12.0, 104.0, size=1.0))  # same time, price and size: dropped
+def test_late_ticks_count_at_the_newer_last_and_only_trade_ids_dedupe():
+    engine, rec = attached(EngineConfig(out_of_order_tolerance=2.0))
+    engine.on_tick(btc(T0 + 10.5, 100.0, trade_id=1))
+    engine.on_tick(btc(T0 + 9.9, 100.1, trade_id=2))  # late within tolerance: counted at 10.5
+    engine.on_tick(btc(T0 + 5.0, 100.2, trade_id=3))  # too old: rejected
+    engine.on_tick(btc(T0 + 11.0, 100.3, trade_id=2))  # duplicate trade id: rejected
+    engine.on_tick(btc(T0 + 12.0, 100.4, size=1.0))
+    engine.on_tick(btc(T0 + 12.0, 100.4, size=1.0))  # same time, price and size: a trade
     (_, _, _, cells), = rec.take_rows()
-    assert sorted(cells) == [Cell(10, 2, T0 + 10.5, 101.0, None, None),
-                             Cell(12, 1, T0 + 12.0, 104.0, None, None)]
+    assert sorted(cells) == [Cell(10, 2, T0 + 10.5, 100.0, None, None),
+                             Cell(12, 2, T0 + 12.0, 100.4, None, None)]
+    assert sum(c.count for c in cells) == engine.stats()["accepted"] == 4
+
+
+def test_a_symbol_the_engine_restarts_starts_over_in_the_recording():
+    engine, rec = attached()
+    engine.on_tick(btc(T0, 1000.0))  # x10 on the very first print
+    for i in range(1, 6):
+        engine.on_tick(btc(T0 + i, 100.0 + 0.01 * i))
+    assert engine.stats()["reanchored"] == 1 and rec.stats()["restarts"] == 1
+    (_, _, _, cells), = rec.take_rows()
+    assert max(c.price for c in cells) < 101.0
+    assert sum(c.count for c in cells) == engine.snapshot("BTC-USD")["ticks"] == 5
+
+
+def test_a_clock_reset_drops_the_bogus_time_from_the_recording_and_its_clock():
+    engine, rec = attached()
+    for i in range(20):
+        engine.on_tick(btc(T0 + i, 100.0, recv_ts=T0 + i))
+    # A stamp 30 s ahead (a replay without receipt times): BTC freezes until the reset.
+    engine.on_tick(Tick("ETH-USD", "crypto", T0 + 19.5, 3000.0, recv_ts=T0 + 19.5))
+    engine.on_tick(btc(T0 + 50.0, 100.0, recv_ts=T0 + 50.0))
+    assert rec.latest_ts == T0 + 50.0
+    for i in range(20, 40):
+        engine.on_tick(btc(T0 + i, 100.1, recv_ts=T0 + i))
+    assert engine.stats()["clock_resets"] == 1
+    assert rec.latest_ts == engine.snapshot("BTC-USD")["ts"] < T0 + 40
+    rows = {r[0]: r for r in rec.take_rows()}
+    assert max(c.ts for c in rows["BTC-USD"][3]) < T0 + 40
 
 
 def test_codec_round_trips_and_rejects_garbage():
@@ -74,25 +110,25 @@ def test_durations_parse_and_reject_nonsense():
 
 @pytest.mark.django_db(transaction=True)
 async def test_flush_writes_one_row_per_symbol_minute_and_rewrites_the_open_minute():
-    rec = Recorder()
+    engine, rec = attached()
     for i in range(150):  # 2.5 minutes, one tick a second
-        rec.observe(btc(T0 + i, 100.0 + i))
-        rec.observe(Tick("EURUSD", "forex", T0 + i + 0.5, 1.1, bid=1.0999, ask=1.1001))
+        engine.on_tick(btc(T0 + i, 100.0 + 0.01 * i))
+        engine.on_tick(Tick("EURUSD", "forex", T0 + i + 0.5, 1.1, bid=1.0999, ask=1.1001))
     assert await rec.flush() == 6
-    rec.observe(btc(T0 + 150, 1.0))
+    engine.on_tick(btc(T0 + 150, 101.5))
     assert await rec.flush() == 1  # only the open minute changed
     rows = await database_sync_to_async(
         lambda: list(RecordedMinute.objects.filter(symbol="BTC-USD").values_list(
             "cells", "ticks", "data")))()
     assert [(c, t) for c, t, _ in rows] == [(60, 60), (60, 60), (31, 31)]
-    assert decode(rows[-1][2])[-1] == Cell(30, 1, T0 + 150, 1.0, None, None)
+    assert decode(rows[-1][2])[-1] == Cell(30, 1, T0 + 150, 101.5, None, None)
 
 
 @pytest.mark.django_db(transaction=True)
 async def test_retention_prunes_minutes_older_than_the_window_by_event_time():
-    rec = Recorder(retention=600.0)
+    engine, rec = attached(retention=600.0)
     for minute in range(30):
-        rec.observe(btc(T0 + 60 * minute, 100.0))
+        engine.on_tick(btc(T0 + 60 * minute, 100.0))
     await rec.flush()
     deleted = await rec.prune()
     starts = await database_sync_to_async(
@@ -104,9 +140,9 @@ async def test_retention_prunes_minutes_older_than_the_window_by_event_time():
 
 @pytest.mark.django_db(transaction=True)
 async def test_a_database_outage_keeps_the_rows_for_the_next_flush(monkeypatch):
-    rec = Recorder()
+    engine, rec = attached()
     for i in range(90):
-        rec.observe(btc(T0 + i, 100.0))
+        engine.on_tick(btc(T0 + i, 100.0))
 
     def down(rows):
         raise ConnectionError("database is restarting")

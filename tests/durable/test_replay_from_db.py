@@ -15,8 +15,8 @@ from tests.durable.streams import T0, two_symbol_ticks
 
 def record(ticks) -> Engine:
     engine, rec = Engine(), Recorder()
+    rec.attach(engine)
     for tick in ticks:
-        rec.observe(tick)
         engine.on_tick(tick)
     async_to_sync(rec.flush)()
     return engine

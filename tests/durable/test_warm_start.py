@@ -21,10 +21,10 @@ CORR_TOL = 1e-9  # rolling sums re-summed on a different query schedule: roundin
 
 
 def run_through(engine: Engine, ticks, recorder: Recorder | None = None) -> list[dict]:
+    if recorder is not None:
+        recorder.attach(engine)
     events = []
     for tick in ticks:
-        if recorder is not None:
-            recorder.observe(tick)
         events += [e.to_dict() for e in engine.on_tick(tick)]
     return events
 
@@ -56,9 +56,11 @@ async def test_metrics_after_a_kill_9_restart_equal_an_uninterrupted_run():
     del crashed  # kill -9: engine state gone, only the recording survives
 
     restarted, recorder2 = Engine(), Recorder()
+    recorder2.attach(restarted)  # as runpulse does: the warm-up itself is not recorded
     report = await warm_start(restarted, T0 - 60, recorder=recorder2)
     assert report.ticks == cut and report.symbols == 2
-    events_after = run_through(restarted, ticks[cut:], recorder2)
+    assert recorder2.observed == 0 and restarted.on_accept == recorder2.record
+    events_after = run_through(restarted, ticks[cut:])
     assert_same_state(uninterrupted, restarted)
     assert restarted.regime("BTC-USD") == uninterrupted.regime("BTC-USD") != "unknown"
     # The stream fires events; after the restart the same ones fire, none twice.

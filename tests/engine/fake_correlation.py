@@ -29,6 +29,10 @@ class FakeTracker:
         """Record one accepted tick."""
         self.observed.append((symbol, ts, price))
 
+    def forget(self, symbol: str) -> None:
+        """Record that the engine restarted ``symbol``."""
+        self.calls.append(("forget", {"symbol": symbol}))
+
     def matrix(self, symbols: list[str], now: float, *, window: float | None = None,
                method: str | None = None,
                bucket_seconds: float | None = None) -> dict[str, Any]:

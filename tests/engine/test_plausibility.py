@@ -158,6 +158,22 @@ def test_held_prints_are_bounded_and_need_later_timestamps_to_confirm():
     assert drv.eng.snapshot("BTC")["last"] == level
 
 
+def test_a_new_level_that_opens_with_a_burst_of_fills_still_confirms():
+    # A sweep fills more than plausibility_max_held orders at one millisecond, and the
+    # market then trades at the new level: the burst must not block the confirmation.
+    drv = warm(sigma=5e-5)
+    level = drv.price * 1.05
+    for _ in range(20):
+        drv.tick(level, dt=0.0)
+    drv.walk(3.0, 5e-5)
+    assert drv.eng.snapshot("BTC")["last"] == drv.price
+    assert drv.price == pytest.approx(level, rel=0.01)
+    stats = drv.eng.stats()
+    assert stats["confirmed"] >= EngineConfig().plausibility_max_held
+    # Only the burst's fills beyond the bound are lost.
+    assert stats["rejected"]["outlier"] == 20 - EngineConfig().plausibility_max_held
+
+
 def test_a_quiet_forex_symbol_holds_no_ordinary_tick_but_catches_bad_prints():
     drv = warm("EURUSD", "forex", price=1.1, sigma=1.5e-5, rate=1.0, minutes=60.0)
     assert drv.eng.stats()["held"] == 0

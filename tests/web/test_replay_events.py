@@ -96,9 +96,10 @@ def test_a_write_failure_during_the_replay_is_a_clear_error(stream):
 @pytest.mark.django_db
 def test_events_work_with_from_db(tmp_path):
     ticks = two_symbol_ticks(seconds=2400)
-    rec = Recorder()
+    rec, engine = Recorder(), Engine()
+    rec.attach(engine)
     for tick in ticks:
-        rec.observe(tick)
+        engine.on_tick(tick)
     async_to_sync(rec.flush)()
     out = tmp_path / "events.ndjson"
     call_command("replay", "--from-db", "--since", "2h", "--events", str(out),

@@ -210,6 +210,22 @@ class CorrelationTracker:
             self._imported[symbol] = last
         return placed
 
+    def forget(self, symbol: str) -> None:
+        """Drop ``symbol``'s grid and rolling sums; its next tick starts a fresh grid.
+
+        The engine calls this when it restarts a symbol (a clock reset after a bogus
+        timestamp, or a re-anchor after a bad first print): the old grid holds the bogus
+        time or price, and a grid cannot go back in time, so without this the symbol's
+        samples would stall until event time caught up with the bogus one.
+        """
+        self._grids.pop(symbol, None)
+        self._imported.pop(symbol, None)
+        for book in self._books.values():
+            book.symbols.pop(symbol, None)
+            for key in [key for key in book.pairs if symbol in key]:
+                del book.pairs[key]
+            book.inputs.clear()
+
     def symbols(self) -> list[str]:
         """Return every symbol with a grid (observed here or imported), sorted."""
         return sorted(self._grids)
