@@ -80,3 +80,34 @@ def test_a_forgotten_symbol_leaves_the_tracker_and_can_start_again_earlier():
         "unknown_symbol"
     tracker.observe("A", t0 + 601.0, 100.0)  # earlier than the bogus time: a fresh grid
     assert tracker.history("A", 60, 1) == [[t0 + 601.0, 100.0]]
+
+
+def test_a_forgotten_symbol_leaves_no_cached_kernel_path_behind():
+    """The kernel books cache each symbol's last path values; a restarted symbol's new grid
+    must be read afresh, exactly as a tracker that never saw the old one."""
+    from pulse.engine.correlation import CorrelationTracker
+
+    t0 = 1_767_625_200.0
+
+    def path_b(tr: CorrelationTracker, upto: int) -> None:
+        for i in range(upto):
+            tr.observe("B", t0 + i + 0.5, 50.0 * math.exp(0.002 * math.sin(i / 7.0)))
+
+    used = CorrelationTracker()
+    fresh = CorrelationTracker()
+    path_b(used, 1200)
+    path_b(fresh, 1200)
+    for i in range(600):  # A's first life, read by a kernel query (fills the caches)
+        used.observe("A", t0 + i, 100.0 * math.exp(0.002 * math.cos(i / 3.0)))
+    assert used.matrix(["A", "B"], t0 + 600, window=300)["status"][0][1] == "ok"
+    used.forget("A")
+    for i in range(600, 900):  # A's second life: another path, from a later time
+        price = 100.0 * math.exp(0.002 * math.sin(i / 7.0 + 0.3))
+        used.observe("A", t0 + i, price)
+        fresh.observe("A", t0 + i, price)
+    # One window later: the new window starts right after the cell the cached path ended.
+    got = used.matrix(["A", "B"], t0 + 900, window=300)
+    want = fresh.matrix(["A", "B"], t0 + 900, window=300)
+    assert got["method"] == "kernel" and got["status"][0][1] == "ok"
+    assert got["matrix"][0][1] == pytest.approx(want["matrix"][0][1], abs=1e-9)
+    assert got["coverage"][0][1] == want["coverage"][0][1]

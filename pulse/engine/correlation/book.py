@@ -71,6 +71,16 @@ class Book:
         # the next refresh walks only its new cells.
         self.tails: dict[str, PathTail] = {}
 
+    def forget(self, name: str) -> None:
+        """Drop everything held about symbol ``name`` (its grid restarted): its own sums,
+        every pair with it, its kernel path tail and the per-query inputs.
+        """
+        self.symbols.pop(name, None)
+        for key in [key for key in self.pairs if name in key]:
+            del self.pairs[key]
+        self.tails.pop(name, None)
+        self.inputs.clear()
+
     def begin_query(self) -> None:
         """Forget the per-query caches (the grids may have moved since the last query)."""
         self.inputs.clear()

@@ -221,10 +221,7 @@ class CorrelationTracker:
         self._grids.pop(symbol, None)
         self._imported.pop(symbol, None)
         for book in self._books.values():
-            book.symbols.pop(symbol, None)
-            for key in [key for key in book.pairs if symbol in key]:
-                del book.pairs[key]
-            book.inputs.clear()
+            book.forget(symbol)
 
     def symbols(self) -> list[str]:
         """Return every symbol with a grid (observed here or imported), sorted."""
