@@ -27,8 +27,12 @@ from tests.live_server import wait_for_http
 
 PG_ADMIN_URL = os.environ.get("PULSE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DAPHNE = Path(sys.executable).with_name("daphne")
-# Stress events within seconds: tiny percent thresholds on crypto (see pulse/engine/config.py).
+# Stress events within seconds and all the time: tiny percent thresholds and a 5 s cooldown
+# (see pulse/engine/config.py). With the default 300 s cooldown every symbol and direction
+# fires once during the simulator's 120 s of history and then mostly stays quiet, so whether
+# a test's few-second window saw an event depended on timing.
 FAST_EVENTS = (
+    "--engine-option", "cooldown=5",
     "--engine-option", "threshold_mode=\"percent\"",
     "--engine-option",
     'move_pct={"crypto":{"move_1m":[0.01,0.02],"move_5m":[0.02,0.04]},'
