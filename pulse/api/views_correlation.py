@@ -8,13 +8,12 @@ ingest process replies.
 
 from __future__ import annotations
 
-from asgiref.sync import sync_to_async
 from django.http import HttpRequest, JsonResponse
 
 from pulse.api import ingest_requests
 from pulse.api.http_auth import api_view
 from pulse.api.responses import error
-from pulse.api.views_market import UNAVAILABLE, _watchlist_symbols
+from pulse.api.views_market import UNAVAILABLE, requested_symbols
 from pulse.ingest.page_queries import BUCKETS
 
 
@@ -22,12 +21,9 @@ from pulse.ingest.page_queries import BUCKETS
 async def correlation(request: HttpRequest) -> JsonResponse:
     """Return the correlation matrix of ``watchlist`` (one of yours; default: every symbol
     ingest follows), against ``base``, with ``bucket`` 10/20/30 for the bucketed method."""
-    symbols = None
-    watchlist_id = request.GET.get("watchlist")
-    if watchlist_id is not None:
-        symbols = await sync_to_async(_watchlist_symbols)(request.api_user, watchlist_id)
-        if symbols is None:
-            return error(404, "watchlist_not_found", "no watchlist of yours has this id")
+    symbols = await requested_symbols(request)
+    if isinstance(symbols, JsonResponse):
+        return symbols
     base = request.GET.get("base") or None
     bucket = request.GET.get("bucket")
     if bucket is not None:

@@ -32,15 +32,25 @@ def _watchlist_symbols(user: Any, watchlist_id: str) -> list[str] | None:
                 .values_list("instrument__symbol", flat=True))
 
 
+async def requested_symbols(request: HttpRequest) -> list[str] | JsonResponse | None:
+    """Return the symbols of the request's ``watchlist`` parameter (one of the caller's),
+    None when it has none (every symbol), or the 404 response for a watchlist not theirs.
+    """
+    watchlist_id = request.GET.get("watchlist")
+    if watchlist_id is None:
+        return None
+    symbols = await sync_to_async(_watchlist_symbols)(request.api_user, watchlist_id)
+    if symbols is None:
+        return error(404, "watchlist_not_found", "no watchlist of yours has this id")
+    return symbols
+
+
 @api_view("GET")
 async def snapshots(request: HttpRequest) -> JsonResponse:
     """Return the current snapshot rows of every symbol, or of one owned watchlist."""
-    symbols = None
-    watchlist_id = request.GET.get("watchlist")
-    if watchlist_id is not None:
-        symbols = await sync_to_async(_watchlist_symbols)(request.api_user, watchlist_id)
-        if symbols is None:
-            return error(404, "watchlist_not_found", "no watchlist of yours has this id")
+    symbols = await requested_symbols(request)
+    if isinstance(symbols, JsonResponse):
+        return symbols
     try:
         state = await ingest_requests.snapshots()
     except ingest_requests.IngestUnavailable:

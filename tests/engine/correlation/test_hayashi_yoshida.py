@@ -16,6 +16,7 @@ from hypothesis import strategies as st
 
 from pulse.engine.correlation import CorrelationConfig, CorrelationTracker
 from pulse.engine.correlation.hayashi_yoshida import dedupe_times, hy_correlation, hy_covariance
+from tests.engine.correlation.fresh import assert_matches_fresh
 
 Obs = list[tuple[float, float]]
 
@@ -183,17 +184,7 @@ def test_incremental_sums_equal_a_fresh_tracker_over_the_same_window(method: str
     compared = 0
     for s, t, p in stream:
         if t >= next_query:
-            got = rolling.matrix(symbols, t, method=method)
-            fresh = CorrelationTracker(rolling.config)
-            for s2, t2, p2 in stream:
-                if t2 > t:
-                    break
-                fresh.observe(s2, t2, p2)
-            want = fresh.matrix(symbols, t, method=method)
-            assert got["coverage"] == want["coverage"]
-            assert got["status"] == want["status"]
-            for row_got, row_want in zip(got["matrix"], want["matrix"], strict=True):
-                assert row_got == pytest.approx(row_want, abs=1e-9)
+            assert_matches_fresh(rolling, stream, symbols, t, "coverage", method=method)
             compared += 1
             next_query = t + rng.choice([2.0, 37.0, 400.0])
         rolling.observe(s, t, p)

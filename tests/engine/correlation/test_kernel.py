@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from pulse.engine.correlation import CorrelationConfig, CorrelationTracker
 from pulse.engine.correlation.synthetic import correlated_ticks, lagged_venue_ticks
+from tests.engine.correlation.fresh import assert_matches_fresh
 
 Ticks = list[tuple[float, float]]
 
@@ -337,17 +338,7 @@ def test_pairs_refreshed_at_different_times_match_a_fresh_tracker() -> None:
     for s, t, p in stream:
         if t >= next_query:
             symbols = lists[compared % len(lists)]
-            got = rolling.matrix(symbols, t)
-            fresh = CorrelationTracker(cfg)
-            for s2, t2, p2 in stream:
-                if t2 > t:
-                    break
-                fresh.observe(s2, t2, p2)
-            want = fresh.matrix(symbols, t)
-            assert got["horizon"] == want["horizon"]
-            assert got["status"] == want["status"]
-            for row_got, row_want in zip(got["matrix"], want["matrix"], strict=True):
-                assert row_got == pytest.approx(row_want, abs=1e-9)
+            assert_matches_fresh(rolling, stream, symbols, t, "horizon")
             compared += 1
             next_query = t + rng.choice([1.0, 3.0, 17.0])
         rolling.observe(s, t, p)
