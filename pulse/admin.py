@@ -6,7 +6,7 @@ model permissions, most simply membership of the "Watchlist editors" group (crea
 migration 0003: add, change, delete and view watchlists and their items, view instruments
 for the inline autocomplete, view events).
 
-The owner's quotas (``pulse.library.quotas``: watchlists per user, symbols per watchlist) are
+The owner's quotas (``pulse.watchlists.quotas``: watchlists per user, symbols per watchlist) are
 checked in the form and the items formset, under the owner's lock, which the admin's
 transaction holds until the save commits; a refusal is a validation error on the page.
 Staff owners are exempt, so in practice this concerns a superuser editing an ordinary
@@ -26,8 +26,9 @@ from django.http import HttpRequest
 
 import pulse.alerts.admin  # registers alert rules, endpoints and deliveries
 import pulse.api.admin  # noqa: F401  (registers API tokens)
-from pulse.library import quotas, watchlists
 from pulse.models import Event, Instrument, Watchlist, WatchlistItem
+from pulse.watchlists import operations as watchlists
+from pulse.watchlists import quotas
 
 
 @admin.register(Instrument)

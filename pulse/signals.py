@@ -16,8 +16,8 @@ from django.db import transaction
 from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
-from pulse.broadcast import WATCHLIST_CHANGED, user_group
 from pulse.models import Watchlist, WatchlistItem
+from pulse.realtime.broadcast import WATCHLIST_CHANGED, user_group
 
 logger = logging.getLogger(__name__)
 

@@ -1,20 +1,17 @@
-"""Page URLs of the pulse app.
+"""Page URLs of the pulse app: each feature package keeps its routes in its own ``urls.py``.
 
-Live pages (dashboard, symbol pages), library pages (watchlists, event history), alerts and
-the programmatic API keep their routes in their own modules.
+``live``: dashboard and symbol pages; ``watchlists``: watchlist pages and the symbol
+autocomplete; ``history``: the event history; ``alerts``: rules, endpoints and deliveries;
+``api``: token pages, the OpenAPI document and the REST endpoints; ``ops``: health and metrics.
 """
 
 from django.urls import include, path
 
-from pulse import health, metrics_views, views
-
 urlpatterns = [
-    path("", views.dashboard, name="dashboard"),
-    path("health/", health.health, name="health"),
-    path("healthz", health.healthz, name="healthz"),
-    path("metrics", metrics_views.metrics, name="metrics"),
-    path("", include("pulse.live_urls")),
-    path("", include("pulse.library_urls")),
+    path("", include("pulse.live.urls")),
+    path("", include("pulse.watchlists.urls")),
+    path("", include("pulse.history.urls")),
     path("", include("pulse.alerts.urls")),
     path("", include("pulse.api.urls")),
+    path("", include("pulse.ops.urls")),
 ]

@@ -11,6 +11,8 @@ import socket
 from pathlib import Path
 
 import pytest
+from django.contrib.auth.models import Group
+from django.test import Client
 
 REPO = Path(__file__).resolve().parents[1]
 SHARED_DATA = REPO.parent / "shared" / "data" / "binance-spot-2024-08-08"
@@ -83,3 +85,49 @@ def limits(settings):
     settings.PULSE_MAX_WATCHLIST_SYMBOLS = 3
     settings.PULSE_MAX_NEW_INSTRUMENTS_PER_DAY = 2
     return settings
+
+
+# Logged-in page clients (carol is staff, a "Watchlist editors" member; root is a superuser).
+@pytest.fixture
+def alice_client(alice) -> Client:
+    client = Client()
+    client.force_login(alice)
+    return client
+
+
+@pytest.fixture
+def bob_client(bob) -> Client:
+    client = Client()
+    client.force_login(bob)
+    return client
+
+
+@pytest.fixture
+def carol(django_user_model):
+    """Staff, not superuser, in the "Watchlist editors" group: sees only her own lists."""
+    user = django_user_model.objects.create_user("carol", password="carol-pass-123",
+                                                 is_staff=True)
+    user.groups.add(Group.objects.get(name="Watchlist editors"))
+    return user
+
+
+@pytest.fixture
+def carol_client(carol) -> Client:
+    client = Client()
+    client.force_login(carol)
+    return client
+
+
+@pytest.fixture
+def root_client(django_user_model) -> Client:
+    """A superuser: sees everyone's watchlists in the admin."""
+    user = django_user_model.objects.create_superuser("root", password="root-pass-123")
+    client = Client()
+    client.force_login(user)
+    return client
+
+
+@pytest.fixture(autouse=True)
+def fast_password_hashing(settings) -> None:
+    """Hash the fixtures' passwords cheaply: these tests are about access, not hashing."""
+    settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

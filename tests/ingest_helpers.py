@@ -8,10 +8,10 @@ from collections.abc import AsyncIterator
 
 from channels.layers import get_channel_layer
 
-from pulse.broadcast import CONTROL_GROUP, Publisher
 from pulse.engine import Engine
 from pulse.feeds.base import TickQueue
 from pulse.ingest.pipeline import PulsePipeline
+from pulse.realtime.broadcast import CONTROL_GROUP, Publisher
 
 
 @contextlib.asynccontextmanager

@@ -1,6 +1,6 @@
 """In-app alert messages for the per-user channel group, and the payload of webhooks.
 
-The consumer (``pulse.consumers``) relays ``pulse.alert`` group messages verbatim: the
+The consumer (``pulse.live.consumer``) relays ``pulse.alert`` group messages verbatim: the
 ``text`` is the browser message, serialized once here.
 """
 
@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pulse.alerts.matching import RuleSpec
-from pulse.broadcast import dumps, user_group
+from pulse.realtime.broadcast import dumps, user_group
 
 ALERT = "pulse.alert"
 _EVENT_FIELDS = ("id", "symbol", "asset", "type", "direction", "severity", "ts", "value",

@@ -2,9 +2,9 @@
 
 Unlike the page socket, what it carries is chosen by the client: symbols and/or the
 caller's own watchlists, subscribed and unsubscribed at will. ``snapshot`` and ``event``
-messages are the pages' (``pulse.broadcast``), relayed from the same group messages and
+messages are the pages' (``pulse.realtime.broadcast``), relayed from the same group messages and
 filtered to the subscribed symbols. Limits per socket: inbound size, inbound rate (token
-bucket), symbols; flow control is the pages' (``pulse.flow_control``): the client
+bucket), symbols; flow control is the pages' (``pulse.realtime.flow_control``): the client
 acknowledges what it processed, snapshots are dropped while it lags, and a client too far
 behind is closed (4408). Every close is preceded by an ``error`` message naming the reason
 (the ASGI server may not forward close reasons). Protocol: ``docs/api.md``.
@@ -22,13 +22,13 @@ from typing import Any
 import orjson
 from channels.db import database_sync_to_async
 
-from pulse import broadcast
 from pulse.api import revocation, tokens
 from pulse.api import stream_messages as msg
 from pulse.api.limits import StreamLimits, TokenBucket
-from pulse.flow_control import SendWindow
 from pulse.models import Instrument, Watchlist
-from pulse.relay_consumer import RelayConsumer
+from pulse.realtime import broadcast
+from pulse.realtime.flow_control import SendWindow
+from pulse.realtime.relay import RelayConsumer
 
 logger = logging.getLogger(__name__)
 

@@ -20,9 +20,9 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from django.utils import timezone
 
-from pulse import broadcast
-from pulse.health import STALE_AFTER
 from pulse.models import IngestStatus
+from pulse.ops.health import STALE_AFTER
+from pulse.realtime import broadcast
 
 TIMEOUT = 3.0  # seconds to wait for the first answer
 # Seconds to wait for the other shards after the first answer, unless every live ingest

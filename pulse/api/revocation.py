@@ -8,9 +8,9 @@ from typing import Any
 from asgiref.sync import async_to_sync
 from channels.layers import get_channel_layer
 
-from pulse import broadcast
 from pulse.api import tokens
 from pulse.models import ApiToken
+from pulse.realtime import broadcast
 
 logger = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """Server-to-client messages of the streaming API that the pages do not have.
 
-``snapshot`` and ``event`` messages are the pages' own (``pulse.broadcast``); these are
+``snapshot`` and ``event`` messages are the pages' own (``pulse.realtime.broadcast``); these are
 the API's control messages, each a JSON object with a ``type``.
 """
 
@@ -9,7 +9,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Mapping
 from typing import Any
 
-from pulse.broadcast import dumps
+from pulse.realtime.broadcast import dumps
 
 PROTOCOL_VERSION = 1
 

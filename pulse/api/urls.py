@@ -2,26 +2,19 @@
 
 from django.urls import path
 
-from pulse.api import (
-    openapi,
-    token_views,
-    views_correlation,
-    views_events,
-    views_health,
-    views_market,
-    views_watchlists,
-)
+from pulse.api import openapi
+from pulse.api.views import correlation, events, health, market, tokens, watchlists
 
 urlpatterns = [
-    path("api/tokens/", token_views.token_list, name="api_tokens"),
-    path("api/tokens/new/", token_views.token_create, name="api_token_create"),
-    path("api/tokens/<int:pk>/revoke/", token_views.token_revoke, name="api_token_revoke"),
+    path("api/tokens/", tokens.token_list, name="api_tokens"),
+    path("api/tokens/new/", tokens.token_create, name="api_token_create"),
+    path("api/tokens/<int:pk>/revoke/", tokens.token_revoke, name="api_token_revoke"),
     path("api/openapi.json", openapi.openapi_json, name="api_openapi"),
-    path("api/v1/snapshots", views_market.snapshots, name="api_snapshots"),
-    path("api/v1/symbols/<path:symbol>", views_market.symbol, name="api_symbol"),
-    path("api/v1/correlation", views_correlation.correlation, name="api_correlation"),
-    path("api/v1/events", views_events.events, name="api_events"),
-    path("api/v1/watchlists", views_watchlists.watchlist_collection, name="api_watchlists"),
-    path("api/v1/watchlists/<int:pk>", views_watchlists.watchlist_item, name="api_watchlist"),
-    path("api/v1/health", views_health.health, name="api_health"),
+    path("api/v1/snapshots", market.snapshots, name="api_snapshots"),
+    path("api/v1/symbols/<path:symbol>", market.symbol, name="api_symbol"),
+    path("api/v1/correlation", correlation.correlation, name="api_correlation"),
+    path("api/v1/events", events.events, name="api_events"),
+    path("api/v1/watchlists", watchlists.watchlist_collection, name="api_watchlists"),
+    path("api/v1/watchlists/<int:pk>", watchlists.watchlist_item, name="api_watchlist"),
+    path("api/v1/health", health.health, name="api_health"),
 ]

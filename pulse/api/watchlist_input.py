@@ -5,10 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 from pulse.feeds.base import SymbolRef
-from pulse.library import quotas
-from pulse.library.forms import WatchlistNameForm
 from pulse.models import AssetClassMismatch, Instrument, Watchlist
 from pulse.models.instrument import normalize_symbol
+from pulse.watchlists import quotas
+from pulse.watchlists.forms import WatchlistNameForm
 
 
 def clean_name(value: Any, owner: Any, instance: Watchlist | None) -> tuple[str | None, Any]:

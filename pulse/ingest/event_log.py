@@ -2,7 +2,7 @@
 
 This is how users backtest their alert rules on a recording ("what would have fired
 yesterday?"). Each line is exactly the ``event`` object of the WebSocket and API ``event``
-messages (``StressEvent.to_dict()`` serialized by :func:`pulse.broadcast.dumps`), so a
+messages (``StressEvent.to_dict()`` serialized by :func:`pulse.realtime.broadcast.dumps`), so a
 script written against the live stream reads the log unchanged. No Django here.
 """
 
@@ -11,8 +11,8 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from typing import Any
 
-from pulse.broadcast import dumps
 from pulse.engine.events import StressEvent
+from pulse.realtime.broadcast import dumps
 
 
 class EventLogError(OSError):

@@ -3,7 +3,7 @@
 With ``runpulse --shard i/n`` each process follows only its share of the symbols, yet a
 page asks for the correlation of its whole watchlist. Once a second each shard publishes the
 changed 1 s grid samples of its own symbols (``Engine.export_correlation_samples``: a few
-dozen bytes per symbol) to :data:`~pulse.broadcast.GRID_GROUP`; every other shard places
+dozen bytes per symbol) to :data:`~pulse.realtime.broadcast.GRID_GROUP`; every other shard places
 them in its correlation tracker only (``Engine.import_correlation_samples``; snapshots,
 events and the recording stay per shard). A shard's matrix then equals the matrix of one
 process seeing every tick (``tests/engine/correlation/test_exchange.py``), answered
@@ -27,8 +27,8 @@ from typing import Any
 
 import orjson
 
-from pulse.broadcast import GRID_GROUP, GRID_SAMPLES
 from pulse.engine import Engine
+from pulse.realtime.broadcast import GRID_GROUP, GRID_SAMPLES
 
 logger = logging.getLogger(__name__)
 

@@ -13,8 +13,8 @@ from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from pulse.broadcast import dumps
 from pulse.engine import Engine
+from pulse.realtime.broadcast import dumps
 
 BUCKETS = (10, 20, 30)
 METHODS = ("kernel", "grid_hy", "grid", "bucketed")

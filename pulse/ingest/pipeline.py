@@ -14,12 +14,12 @@ import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from typing import Any, Protocol
 
-from pulse.broadcast import GRID_GROUP, GRID_SAMPLES, REQUEST_CORRELATION, REQUEST_HISTORY
 from pulse.engine import Engine
 from pulse.engine.tick import Tick
 from pulse.feeds.base import Feed, FeedState, SymbolRef, TickQueue
 from pulse.ingest.grid_exchange import GridExchange
 from pulse.ingest.page_queries import PageQueries, clean_correlation_request
+from pulse.realtime.broadcast import GRID_GROUP, GRID_SAMPLES, REQUEST_CORRELATION, REQUEST_HISTORY
 
 logger = logging.getLogger(__name__)
 

@@ -16,7 +16,7 @@ from pathlib import Path
 
 import pytest
 
-from pulse import client as pulse_client
+from pulse.api import client as pulse_client
 from tests.conftest import REPO, require
 from tests.live_server import wait_for_http
 
@@ -101,7 +101,7 @@ def _publish_event(symbol: str, event_id: str) -> None:
 async def _publish(symbol: str, event_id: str) -> None:
     from channels_redis.pubsub import RedisPubSubChannelLayer
 
-    from pulse.broadcast import PULSE_GROUP, dumps
+    from pulse.realtime.broadcast import PULSE_GROUP, dumps
     from pulse_site.env import redis_hosts
     layer = RedisPubSubChannelLayer(hosts=redis_hosts(REDIS_URL))
     try:
@@ -127,7 +127,7 @@ def test_the_client_reconnects_after_a_server_restart_and_resumes(tmp_path, free
     client_env = dict(env, PULSE_TOKEN=token)
     with out.open("w") as stdout, err.open("w") as stderr:
         client = subprocess.Popen(
-            [sys.executable, "-m", "pulse.client", "--url",
+            [sys.executable, "-m", "pulse.api.client", "--url",
              f"ws://127.0.0.1:{free_port}/ws/api/", "--watchlist", "Tech",
              "--symbols", "BTC-USD"],
             cwd=REPO, env=client_env, stdout=stdout, stderr=stderr)

@@ -5,10 +5,10 @@ from __future__ import annotations
 import pytest
 
 from pulse.api.openapi import spec
-from pulse.library import watchlists
 from pulse.models import Instrument, Watchlist
+from pulse.watchlists import operations as watchlists
 from tests.api.test_rest import api, send
-from tests.library.factories import instrument, make_watchlist, order
+from tests.factories import instrument, make_watchlist, order
 
 pytestmark = pytest.mark.django_db
 

@@ -13,7 +13,7 @@ from django.utils import timezone
 from pulse.api import tokens
 from pulse.models import Instrument, Watchlist
 from tests.api.test_rest import api, send
-from tests.library.factories import instrument, make_watchlist, order
+from tests.factories import instrument, make_watchlist, order
 
 pytestmark = pytest.mark.django_db
 

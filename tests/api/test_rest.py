@@ -13,7 +13,7 @@ from pulse.api import tokens
 from pulse.api.openapi import spec
 from pulse.models import Instrument, Watchlist
 from tests.api.conftest import running_ingest
-from tests.library.factories import T0, instrument, make_event, make_watchlist
+from tests.factories import T0, instrument, make_event, make_watchlist
 
 pytestmark = pytest.mark.django_db
 

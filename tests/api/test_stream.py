@@ -14,10 +14,10 @@ from pulse.api import revocation, tokens
 from pulse.api import stream_messages as msg
 from pulse.api.consumer import ApiStreamConsumer
 from pulse.api.limits import StreamLimits, TokenBucket
-from pulse.broadcast import PULSE_GROUP, dumps
-from pulse.flow_control import SendWindow
+from pulse.realtime.broadcast import PULSE_GROUP, dumps
+from pulse.realtime.flow_control import SendWindow
 from tests.api.conftest import api_app, running_ingest, session_cookie
-from tests.library.factories import instrument, make_watchlist
+from tests.factories import instrument, make_watchlist
 
 pytestmark = pytest.mark.django_db(transaction=True)
 

@@ -21,7 +21,7 @@ RACE = """
 import json, threading, time
 from django.contrib.auth import get_user_model
 from django.db import connection
-from pulse.library import quotas, watchlists
+from pulse.watchlists import operations as watchlists, quotas
 from pulse.models import Instrument, Watchlist
 
 alice = get_user_model().objects.create_user("alice")

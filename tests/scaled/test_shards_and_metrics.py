@@ -21,8 +21,8 @@ from pulse.ingest.collector import PipelineCollector, ingest_registry
 from pulse.ingest.event_store import EventStore
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.ingest.symbols import Shard, parse_symbols, sharded
-from pulse.metrics import exposition, start_metrics_server
-from pulse.metrics_views import client_allowed
+from pulse.ops.metrics import exposition, start_metrics_server
+from pulse.ops.views import client_allowed
 from tests.conftest import REPO
 
 REFS = parse_symbols("crypto:BTC-USD,crypto:ETH-USD,crypto:SOL-USD,forex:EURUSD,"

@@ -12,13 +12,13 @@ from channels.db import database_sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from pulse.broadcast import CONTROL_GROUP, PULSE_GROUP, Publisher
-from pulse.consumers import PulseConsumer, restrict_correlation
 from pulse.engine import Engine
 from pulse.engine.tick import Tick
 from pulse.feeds.base import TickQueue
 from pulse.ingest.pipeline import PulsePipeline
+from pulse.live.consumer import PulseConsumer, restrict_correlation
 from pulse.models import Instrument, Watchlist, WatchlistItem
+from pulse.realtime.broadcast import CONTROL_GROUP, PULSE_GROUP, Publisher
 from pulse_site.asgi import application
 from tests.conftest import session_cookie_for
 from tests.ingest_helpers import running_ingest
@@ -424,7 +424,7 @@ async def test_a_page_that_does_not_read_gets_snapshots_dropped_but_every_event(
 async def test_a_page_far_behind_is_closed_rather_than_buffered(alice, monkeypatch):
     from functools import partial
 
-    from pulse.flow_control import SendWindow
+    from pulse.realtime.flow_control import SendWindow
 
     monkeypatch.setattr(PulseConsumer, "window_factory", partial(SendWindow, close_above=20))
     comm = communicator(await session_cookie(alice))
@@ -439,7 +439,7 @@ async def test_a_page_far_behind_is_closed_rather_than_buffered(alice, monkeypat
 
 
 def test_flow_control_ignores_acks_that_are_not_plausible_counts():
-    from pulse.flow_control import SendWindow
+    from pulse.realtime.flow_control import SendWindow
 
     window = SendWindow(pause_above=2, resume_below=1)
     for _ in range(4):

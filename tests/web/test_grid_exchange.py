@@ -11,12 +11,12 @@ import orjson
 import pytest
 from channels.layers import get_channel_layer
 
-from pulse.broadcast import GRID_GROUP, GRID_SAMPLES
 from pulse.engine import Engine
 from pulse.engine.tick import Tick
 from pulse.feeds.base import TickQueue
 from pulse.ingest.grid_exchange import CORRELATION_LAG, GridExchange
 from pulse.ingest.pipeline import PulsePipeline
+from pulse.realtime.broadcast import GRID_GROUP, GRID_SAMPLES
 from tests.web.test_consumer import RecordingPublisher
 
 T0 = 1_700_000_000.0

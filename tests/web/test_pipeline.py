@@ -12,11 +12,11 @@ from pulse.engine import Engine, EngineConfig
 from pulse.engine.tick import Tick
 from pulse.feeds.base import SymbolRef, TickQueue
 from pulse.feeds.simulator import SimulatorFeed
-from pulse.health import ingest_report
 from pulse.ingest.event_store import EventStore
 from pulse.ingest.pipeline import PulsePipeline, assign_symbols
 from pulse.ingest.symbols import async_watchlist_symbols, parse_symbols, watchlist_symbols
 from pulse.models import Event, IngestStatus, Instrument, Watchlist, WatchlistItem
+from pulse.ops.health import ingest_report
 
 T0 = 1_767_625_200.0  # 2026-01-05 15:00 UTC
 

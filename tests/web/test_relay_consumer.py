@@ -1,7 +1,7 @@
 """The relay consumers dispatch without Channels' per-message thread hop, safely.
 
 Channels runs ``close_old_connections`` in the executor thread before every handler; at a
-thousand pages that hop cost half of a daphne process (see ``pulse.relay_consumer``). These
+thousand pages that hop cost half of a daphne process (see ``pulse.realtime.relay``). These
 tests pin both halves of the trade: relayed messages make no hop, and the consumers' own
 database work still cleans up stale connections around each query.
 """
@@ -20,9 +20,9 @@ from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
 import pulse.api.consumer
-import pulse.consumers
-from pulse.broadcast import Publisher
-from pulse.relay_consumer import RelayConsumer
+import pulse.live.consumer
+from pulse.realtime.broadcast import Publisher
+from pulse.realtime.relay import RelayConsumer
 from pulse_site.asgi import application
 from tests.conftest import session_cookie_for
 
@@ -67,7 +67,7 @@ async def test_the_consumers_database_work_still_closes_stale_connections(alice,
         real(**kwargs)
 
     monkeypatch.setattr(channels.db, "close_old_connections", counting_close)
-    found, _, symbols = await pulse.consumers.PulseConsumer()._load_watchlist(alice, None)
+    found, _, symbols = await pulse.live.consumer.PulseConsumer()._load_watchlist(alice, None)
     assert found and symbols is None
     assert len(cleanups) == 2  # before and after the query, in the thread that ran it
     comm = page_socket(await database_sync_to_async(session_cookie_for)(alice))
@@ -78,7 +78,7 @@ async def test_the_consumers_database_work_still_closes_stale_connections(alice,
     assert len(cleanups) > 2 + 2  # the connect's lookups got theirs too
 
 
-@pytest.mark.parametrize("module", [pulse.consumers, pulse.api.consumer])
+@pytest.mark.parametrize("module", [pulse.live.consumer, pulse.api.consumer])
 def test_relay_consumers_reach_the_database_only_through_database_sync_to_async(module):
     source = inspect.getsource(module)
     plain = re.findall(r"(?<!database_)sync_to_async", source)

@@ -17,7 +17,6 @@ from pulse.alerts.dispatcher import Dispatcher
 from pulse.alerts.event_store import AlertingEventStore
 from pulse.alerts.notices import LayerNotifier
 from pulse.alerts.router import AlertRouter
-from pulse.broadcast import CONTROL_GROUP, Publisher
 from pulse.durable.recorder import Recorder
 from pulse.durable.warm_start import warm_start
 from pulse.engine import Engine, EngineConfig
@@ -31,7 +30,8 @@ from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
 from pulse.ingest.summary import build_summary, write_summary
-from pulse.metrics import start_metrics_server
+from pulse.ops.metrics import start_metrics_server
+from pulse.realtime.broadcast import CONTROL_GROUP, Publisher
 
 
 class Command(BaseCommand):

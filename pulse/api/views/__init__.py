@@ -1,0 +1,2 @@
+"""The API's HTTP views, one module per resource: tokens (pages), market, correlation,
+events, watchlists, health (REST)."""

@@ -1,0 +1,2 @@
+"""What operators watch: ingest liveness (``health``), Prometheus metrics (``metrics``)
+and their endpoints (``views``, ``urls``)."""
