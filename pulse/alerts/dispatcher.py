@@ -19,13 +19,9 @@ from channels.db import database_sync_to_async
 from pulse.alerts import delivery_store
 from pulse.alerts.signing import body_bytes
 from pulse.alerts.webhook import Outcome, send
+from pulse.feeds.backoff import capped_exponential
 
 logger = logging.getLogger(__name__)
-
-
-def backoff_delay(attempt: int, base: float, cap: float) -> float:
-    """Return the delay before retry number ``attempt`` (1-based): base * 2**(attempt-1), capped."""
-    return min(cap, base * 2.0 ** max(0, attempt - 1))
 
 
 class Dispatcher:
@@ -55,8 +51,10 @@ class Dispatcher:
         self.failed = 0
 
     def retry_delay(self, attempt: int) -> float:
-        """Return the backoff after failed attempt ``attempt`` (full jitter on the upper half)."""
-        delay = backoff_delay(attempt, self.backoff_base, self.backoff_cap)
+        """Return the backoff after failed attempt ``attempt`` (1-based): base * 2**(attempt-1),
+        capped, then jittered over its upper half (a retry never comes much earlier than planned).
+        """
+        delay = capped_exponential(max(0, attempt - 1), self.backoff_base, self.backoff_cap)
         return delay * random.uniform(0.5, 1.0) if self.jitter else delay
 
     async def run_once(self) -> int:

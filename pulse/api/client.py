@@ -30,7 +30,6 @@ import asyncio
 import json
 import logging
 import os
-import random
 import sys
 import urllib.parse
 import urllib.request
@@ -39,6 +38,8 @@ from typing import Any
 
 import websockets
 from websockets.exceptions import ConnectionClosed, InvalidHandshake, InvalidStatus
+
+from pulse.feeds.backoff import Backoff
 
 logger = logging.getLogger("pulse.api.client")
 
@@ -54,12 +55,6 @@ class FatalClose(Exception):
     def __init__(self, code: int, detail: str) -> None:
         super().__init__(f"closed with {code}: {detail}")
         self.code = code
-
-
-def backoff_delay(attempt: int, base: float = 0.5, cap: float = 30.0,
-                  rand: Callable[[], float] = random.random) -> float:
-    """Return the delay before reconnect ``attempt`` (0-based): full jitter, capped."""
-    return rand() * min(cap, base * (2 ** min(attempt, 30)))
 
 
 class ConnectionLost(Exception):
@@ -80,6 +75,12 @@ class StreamClient:
         self.connections = 0  # successful connections so far (1 + reconnects)
         self.received = 0  # messages received on the current connection
         self.stopping = False
+        self._backoff = self.backoff()
+
+    def backoff(self, **kwargs: Any) -> Backoff:
+        """Return a fresh reconnect :class:`Backoff`: full jitter from 0, reset when stable."""
+        return Backoff(self.base_delay, self.max_delay, floor=0.0, stable_after=STABLE_AFTER,
+                       **kwargs)
 
     def subscriptions(self) -> list[dict[str, Any]]:
         """Return the subscribe requests sent on every (re)connection."""
@@ -91,10 +92,7 @@ class StreamClient:
 
     async def run(self, on_message: Callable[[dict[str, Any]], Any]) -> None:
         """Connect, subscribe and relay messages until stopped or a fatal close."""
-        attempt = 0
-        loop = asyncio.get_running_loop()
         while not self.stopping:
-            started = loop.time()
             try:
                 await self._session(on_message)
             except FatalClose:
@@ -106,10 +104,7 @@ class StreamClient:
                 logger.warning("connection lost: %s", exc)
             if self.stopping:
                 return
-            if loop.time() - started > STABLE_AFTER:
-                attempt = 0
-            delay = backoff_delay(attempt, self.base_delay, self.max_delay)
-            attempt += 1
+            delay = self._backoff.next_delay()
             logger.info("reconnecting in %.1fs", delay)
             await asyncio.sleep(delay)
 
@@ -119,6 +114,7 @@ class StreamClient:
                                       max_size=2**24) as socket:
             self.connections += 1
             self.received = 0
+            self._backoff.note_connected()
             logger.info("connected to %s (connection %d)", self.url, self.connections)
             for request in self.subscriptions():
                 await socket.send(json.dumps(request))

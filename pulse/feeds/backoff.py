@@ -5,6 +5,10 @@ reconnects of many clients that lost the same server at the same moment, so they
 return as a synchronized herd. The attempt counter only resets once a connection has stayed
 up for ``stable_after`` seconds: a server that accepts and then drops at once must not get
 hammered at the base delay forever.
+
+The one home of retry delays: the feeds' reconnects, the streaming API client's reconnects
+(:class:`Backoff`) and the webhook dispatcher's retries (:func:`capped_exponential`, with its
+own jitter on the upper half) all compute them here. Pure Python, no Django import.
 """
 
 from __future__ import annotations
@@ -12,6 +16,16 @@ from __future__ import annotations
 import random
 import time
 from collections.abc import Callable
+
+
+def capped_exponential(attempt: int, base: float, cap: float) -> float:
+    """Return ``base * 2**attempt`` (``attempt`` counts from 0), never more than ``cap``.
+
+    >>> [capped_exponential(n, 5.0, 60.0) for n in range(6)]
+    [5.0, 10.0, 20.0, 40.0, 60.0, 60.0]
+    """
+    # Cap the exponent too: 2.0 ** 2000 overflows a float after a long outage.
+    return min(cap, base * 2.0 ** min(attempt, 64))
 
 
 class Backoff:
@@ -52,8 +66,7 @@ class Backoff:
 
     def ceiling(self) -> float:
         """Return the upper bound of the next delay (before jitter)."""
-        # Cap the exponent too: 2.0 ** 2000 overflows a float after a long outage.
-        return min(self.cap, self.base * 2.0 ** min(self.attempt, 64))
+        return capped_exponential(self.attempt, self.base, self.cap)
 
     def note_connected(self) -> None:
         """Record that a connection just became usable (starts the stable-period clock)."""

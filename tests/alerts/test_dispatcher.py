@@ -9,7 +9,7 @@ import threading
 import pytest
 from channels.db import database_sync_to_async as db
 
-from pulse.alerts.dispatcher import Dispatcher, backoff_delay
+from pulse.alerts.dispatcher import Dispatcher
 from pulse.alerts.router import AlertRouter
 from pulse.alerts.signing import verify
 from pulse.alerts.targets import TargetRefused, check_target
@@ -152,6 +152,9 @@ async def test_a_dispatcher_killed_mid_delivery_is_resumed_and_each_event_lands_
 
 
 def test_backoff_doubles_and_is_capped():
-    assert [backoff_delay(n, 5.0, 60.0) for n in range(1, 6)] == [5, 10, 20, 40, 60]
+    fixed = Dispatcher(backoff_base=5.0, backoff_cap=60.0, jitter=False)
+    assert [fixed.retry_delay(n) for n in range(1, 6)] == [5, 10, 20, 40, 60]
+    jittered = Dispatcher(backoff_base=5.0, backoff_cap=60.0)
+    assert all(20 <= jittered.retry_delay(4) <= 40 for _ in range(50))  # the upper half
     with pytest.raises(ValueError):
         Dispatcher(max_attempts=0)

@@ -35,12 +35,19 @@ print("TOKEN=" + tokens.create(alice, "e2e")[1])
 """
 
 
+def _delay(attempt: int, **kwargs) -> float:
+    """Return the client's reconnect delay after ``attempt`` failures (0-based)."""
+    backoff = pulse_client.StreamClient("ws://x/ws/api/", "t").backoff(**kwargs)
+    backoff.attempt = attempt
+    return backoff.next_delay()
+
+
 def test_backoff_is_capped_and_fully_jittered():
-    assert pulse_client.backoff_delay(0, rand=lambda: 1.0) == 0.5
-    assert pulse_client.backoff_delay(3, rand=lambda: 1.0) == 4.0
-    assert pulse_client.backoff_delay(50, rand=lambda: 1.0) == 30.0
-    assert pulse_client.backoff_delay(50, rand=lambda: 0.0) == 0.0
-    delays = {pulse_client.backoff_delay(4) for _ in range(50)}
+    assert _delay(0, rng=lambda: 1.0) == 0.5
+    assert _delay(3, rng=lambda: 1.0) == 4.0
+    assert _delay(50, rng=lambda: 1.0) == 30.0
+    assert _delay(50, rng=lambda: 0.0) == 0.0
+    delays = {_delay(4) for _ in range(50)}
     assert len(delays) > 40 and all(0 <= d <= 8.0 for d in delays)
 
 
