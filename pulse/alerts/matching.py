@@ -6,11 +6,12 @@ rules``), so the decisions here need no database and are tested on plain values.
 
 from __future__ import annotations
 
-import math
 from dataclasses import dataclass
 from datetime import datetime, time
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from pulse.engine.events import finite_number
 
 SEVERITY_RANK = {"warning": 1, "critical": 2}
 EVERY = "every"
@@ -45,12 +46,6 @@ class RuleSpec:
     browser_notification: bool = False
 
 
-def _number(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def event_matches(spec: RuleSpec, event: dict[str, Any]) -> bool:
     """Return True if ``event`` (``StressEvent.to_dict()``) is in scope and meets the condition."""
     if spec.symbols is not None and event.get("symbol") not in spec.symbols:
@@ -62,11 +57,11 @@ def event_matches(spec: RuleSpec, event: dict[str, Any]) -> bool:
     if SEVERITY_RANK.get(event.get("severity"), 0) < SEVERITY_RANK.get(spec.min_severity, 1):
         return False
     if spec.min_abs_value is not None:
-        value = _number(event.get("value"))
+        value = finite_number(event.get("value"))
         if value is None or abs(value) < spec.min_abs_value:
             return False
     if spec.min_abs_z is not None:
-        z = _number(event.get("z"))
+        z = finite_number(event.get("z"))
         if z is None or abs(z) < spec.min_abs_z:
             return False
     return True

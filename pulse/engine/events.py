@@ -14,6 +14,21 @@ CRITICAL = "critical"
 SEVERITY_NAMES = ("", WARNING, CRITICAL)  # index = severity rank
 
 
+def finite_number(value: Any) -> float | None:
+    """Return a number field of an event dict (as sent, or as stored) as a float, else None.
+
+    Non-finite numbers travel as ``null`` (see :func:`_json_float`); this is the reading side,
+    shared by alert matching and the history page: a bool, a string, None, NaN or inf is "no
+    value", never a number.
+
+    >>> [finite_number(v) for v in (2, 0.5, True, "1", None, float("nan"))]
+    [2.0, 0.5, None, None, None, None]
+    """
+    if isinstance(value, bool) or not isinstance(value, int | float):
+        return None
+    return float(value) if math.isfinite(value) else None
+
+
 def _json_float(value: float | None) -> float | None:
     # JSON has no NaN/inf; a non-finite explanation number is reported as missing.
     if value is None or not math.isfinite(value):

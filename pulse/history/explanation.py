@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 import json
-import math
 from typing import Any
 
+from pulse.engine.events import finite_number
 from pulse.models import Event
 
 MISSING = "\u2013"  # an en dash: "no value recorded"
@@ -14,26 +14,20 @@ _CURATED = {"id", "value", "threshold", "z", "window", "regime", "ref_price", "r
             "message", "also"}
 
 
-def _num(value: Any) -> float | None:
-    if isinstance(value, bool) or not isinstance(value, int | float):
-        return None
-    return float(value) if math.isfinite(value) else None
-
-
 def _percent(value: Any, signed: bool = True) -> str:
-    number = _num(value)
+    number = finite_number(value)
     if number is None:
         return MISSING
     return f"{number:+.3%}" if signed else f"{number:.3%}"
 
 
 def _plain(value: Any, fmt: str = "g") -> str:
-    number = _num(value)
+    number = finite_number(value)
     return MISSING if number is None else format(number, fmt)
 
 
 def _seconds(value: Any) -> str:
-    number = _num(value)
+    number = finite_number(value)
     if number is None:
         return MISSING
     if number >= 60 and number % 60 == 0:
@@ -53,7 +47,7 @@ def explanation_rows(event: Event) -> list[tuple[str, str, str]]:
     spike = event.type == "vol_spike"
     value_label = "Realized volatility (annualized)" if spike else "Move"
     z_label = "Ratio to baseline" if spike else "z-score"
-    z = _num(pick("z"))
+    z = finite_number(pick("z"))
     rows = [
         (value_label, _percent(pick("value"), signed=not spike),
          "What the engine measured over the window."),
