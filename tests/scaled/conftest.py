@@ -18,7 +18,7 @@ from tests.scaled.services import Processes, RedisServer, TempDatabase
 SETUP_USERS = """
 import json
 from django.contrib.auth import get_user_model
-from pulse.management.commands.loadtest import session_for
+from pulse.ops.loadtest.sessions import session_for
 from pulse.models import Instrument, Watchlist, WatchlistItem
 User = get_user_model()
 alice = User.objects.create_user("alice", password="alice-pass-123")

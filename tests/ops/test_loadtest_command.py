@@ -8,13 +8,9 @@ import pytest
 from django.core.management import call_command
 from django.core.management.base import CommandError
 
-from pulse.management.commands.loadtest import (
-    create_sessions,
-    delete_sessions,
-    find_pids,
-    percentile,
-    sample_process,
-)
+from pulse.ops.loadtest.processes import find_pids, sample_process
+from pulse.ops.loadtest.report import percentile
+from pulse.ops.loadtest.sessions import create_sessions, delete_sessions
 
 
 @pytest.mark.django_db
