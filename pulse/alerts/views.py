@@ -11,6 +11,8 @@ import time
 
 from django.contrib import messages
 from django.core.paginator import Paginator
+from django.db.models import Model
+from django.forms import ModelForm
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views.decorators.http import require_GET, require_http_methods, require_POST
@@ -28,18 +30,28 @@ def alert_index(request: HttpRequest) -> HttpResponse:
     return render(request, "pulse/alerts/index.html", {"rules": rules, "endpoints": endpoints})
 
 
+def _edit_owned(request: HttpRequest, model: type[Model], form_class: type[ModelForm],
+                pk: int | None, template: str, name: str, label: str) -> HttpResponse:
+    """Create (no ``pk``) or edit one of the user's ``model`` rows with ``form_class``.
+
+    The row is looked up among the user's own (another user's id is a 404); a valid POST
+    saves and redirects to the alert index, an invalid one re-renders with status 400.
+    """
+    obj = None if pk is None else get_object_or_404(model, pk=pk, owner=request.user)
+    form = form_class(request.POST or None, instance=obj, owner=request.user)
+    if request.method == "POST" and form.is_valid():
+        saved = form.save()
+        messages.success(request, f"{label} “{saved.name}” saved.")
+        return redirect("alerts")
+    status = 400 if request.method == "POST" else 200
+    return render(request, template, {"form": form, name: obj}, status=status)
+
+
 @require_http_methods(["GET", "POST"])
 def rule_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create a rule (no ``pk``) or edit one of the user's rules."""
-    rule = None if pk is None else get_object_or_404(AlertRule, pk=pk, owner=request.user)
-    form = AlertRuleForm(request.POST or None, instance=rule, owner=request.user)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"Rule “{saved.name}” saved.")
-        return redirect("alerts")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "pulse/alerts/rule_form.html", {"form": form, "rule": rule},
-                  status=status)
+    return _edit_owned(request, AlertRule, AlertRuleForm, pk, "pulse/alerts/rule_form.html",
+                       "rule", "Rule")
 
 
 @require_POST
@@ -63,16 +75,8 @@ def rule_action(request: HttpRequest, pk: int) -> HttpResponse:
 @require_http_methods(["GET", "POST"])
 def endpoint_edit(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Create a webhook endpoint (no ``pk``) or edit one of the user's."""
-    endpoint = (None if pk is None
-                else get_object_or_404(WebhookEndpoint, pk=pk, owner=request.user))
-    form = WebhookEndpointForm(request.POST or None, instance=endpoint, owner=request.user)
-    if request.method == "POST" and form.is_valid():
-        saved = form.save()
-        messages.success(request, f"Endpoint “{saved.name}” saved.")
-        return redirect("alerts")
-    status = 400 if request.method == "POST" else 200
-    return render(request, "pulse/alerts/endpoint_form.html",
-                  {"form": form, "endpoint": endpoint}, status=status)
+    return _edit_owned(request, WebhookEndpoint, WebhookEndpointForm, pk,
+                       "pulse/alerts/endpoint_form.html", "endpoint", "Endpoint")
 
 
 @require_POST
