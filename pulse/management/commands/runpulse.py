@@ -14,9 +14,9 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 from pulse.alerts.dispatcher import Dispatcher
-from pulse.alerts.event_store import AlertingEventStore
 from pulse.alerts.notices import LayerNotifier
 from pulse.alerts.router import AlertRouter
+from pulse.alerts.store_step import RouteAlerts
 from pulse.durable.recorder import Recorder
 from pulse.durable.warm_start import warm_start
 from pulse.engine import Engine, EngineConfig
@@ -25,6 +25,7 @@ from pulse.feeds.registry import FEEDS, feed_class
 from pulse.ingest import status_store
 from pulse.ingest import symbols as symbol_source
 from pulse.ingest.collector import ingest_registry
+from pulse.ingest.event_store import EventStore, SaveEvents
 from pulse.ingest.grid_exchange import GridExchange
 from pulse.ingest.options import add_engine_arguments, engine_config
 from pulse.ingest.pipeline import PulsePipeline
@@ -150,9 +151,10 @@ class Command(BaseCommand):
             feeds,
             grid_exchange=exchange,
             publisher=Publisher(layer, source=instance) if layer is not None else None,
-            store=AlertingEventStore(
-                AlertRouter(), LayerNotifier(layer) if layer is not None else None
-            ),
+            store=EventStore([
+                SaveEvents(),
+                RouteAlerts(AlertRouter(), LayerNotifier(layer) if layer is not None else None),
+            ]),
             recorder=recorder,
             dispatcher=Dispatcher(
                 allow_private=settings.PULSE_WEBHOOK_ALLOW_PRIVATE,
