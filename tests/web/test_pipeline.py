@@ -13,7 +13,7 @@ from pulse.engine.tick import Tick
 from pulse.feeds.base import SymbolRef, TickQueue
 from pulse.feeds.simulator import SimulatorFeed
 from pulse.ingest.event_store import EventStore
-from pulse.ingest.pipeline import PulsePipeline, assign_symbols
+from pulse.ingest.pipeline import Intervals, PulsePipeline, assign_symbols
 from pulse.ingest.symbols import async_watchlist_symbols, parse_symbols, watchlist_symbols
 from pulse.models import Event, IngestStatus, Instrument, Watchlist, WatchlistItem
 from pulse.ops.health import ingest_report
@@ -120,7 +120,8 @@ async def test_adding_a_symbol_to_a_watchlist_subscribes_it_without_a_restart(al
     queue = TickQueue()
     feed = SimulatorFeed([], queue, seed=1, rate_scale=20, stock_hours="always")
     pipeline = PulsePipeline(Engine(), queue, {"simulator": feed},
-                             symbol_source=async_watchlist_symbols, symbol_poll_interval=0.2)
+                             symbol_source=async_watchlist_symbols,
+                             intervals=Intervals(symbol_poll=0.2))
     task = asyncio.create_task(pipeline.run(duration=20))
     await until(lambda: "BTC-USD" in pipeline.engine.symbols())
     assert "ACME" not in pipeline.engine.symbols()

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import signal
 import time
 from collections.abc import Callable
@@ -28,7 +27,7 @@ from pulse.ingest.collector import ingest_registry
 from pulse.ingest.event_store import EventStore, SaveEvents
 from pulse.ingest.grid_exchange import GridExchange
 from pulse.ingest.options import add_engine_arguments, engine_config
-from pulse.ingest.pipeline import PulsePipeline
+from pulse.ingest.pipeline import Intervals, PulsePipeline
 from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
 from pulse.ingest.summary import build_summary, write_summary
 from pulse.ops.metrics import start_metrics_server
@@ -139,6 +138,8 @@ class Command(BaseCommand):
         instance = status_store.default_instance()
         recorder = (None if options["no_record"]
                     else Recorder(engine.config, retention=settings.PULSE_RECORD_RETENTION))
+        if recorder is not None:
+            recorder.attach(engine)
         warm = options["warm_start"] == "on" or (
             options["warm_start"] == "auto" and not {"simulator", "replay"} & set(feeds_wanted)
         )
@@ -155,19 +156,18 @@ class Command(BaseCommand):
                 SaveEvents(),
                 RouteAlerts(AlertRouter(), LayerNotifier(layer) if layer is not None else None),
             ]),
-            recorder=recorder,
-            dispatcher=Dispatcher(
-                allow_private=settings.PULSE_WEBHOOK_ALLOW_PRIVATE,
-                timeout=settings.PULSE_WEBHOOK_TIMEOUT,
-            ),
-            flush_interval=settings.PULSE_FLUSH_INTERVAL,
-            corr_interval=settings.PULSE_CORR_INTERVAL,
-            health_interval=settings.PULSE_HEALTH_INTERVAL,
+            intervals=Intervals(flush=settings.PULSE_FLUSH_INTERVAL,
+                                correlation=settings.PULSE_CORR_INTERVAL,
+                                health=settings.PULSE_HEALTH_INTERVAL),
             corr_window=options["corr_window"],
             corr_method=options["corr_method"],
             symbol_source=source,
-            status_sink=lambda health: status_store.save_status(instance, health),
         )
+        pipeline.register(status_store.StatusWriter(instance, pipeline.health))
+        if recorder is not None:
+            pipeline.register(recorder)
+        pipeline.register(Dispatcher(allow_private=settings.PULSE_WEBHOOK_ALLOW_PRIVATE,
+                                     timeout=settings.PULSE_WEBHOOK_TIMEOUT))
         started = time.monotonic()
 
         async def main() -> None:
@@ -193,8 +193,6 @@ class Command(BaseCommand):
             finally:
                 if server is not None:
                     server.close()
-                with contextlib.suppress(Exception):
-                    await status_store.remove_status(instance)
 
         try:
             if serve is not None:
