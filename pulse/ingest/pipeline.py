@@ -448,8 +448,10 @@ class PulsePipeline:
             for task in [*tasks, *waiters, *feed_tasks]:
                 task.cancel()
             await asyncio.gather(*tasks, *waiters, *feed_tasks, return_exceptions=True)
-            await self._final_flush()
-            await self._stop_services(self.services)
+            try:
+                await self._final_flush()
+            finally:
+                await self._stop_services(self.services)
 
     async def _start_services(self) -> None:
         """Start every service in order; if one cannot start, stop those started, re-raise."""

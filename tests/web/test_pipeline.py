@@ -12,7 +12,7 @@ from pulse.engine import Engine, EngineConfig
 from pulse.engine.tick import Tick
 from pulse.feeds.base import SymbolRef, TickQueue
 from pulse.feeds.simulator import SimulatorFeed
-from pulse.ingest.event_store import EventStore
+from pulse.ingest.event_store import EventStore, SaveEvents, StoreStep
 from pulse.ingest.pipeline import Intervals, PulsePipeline, assign_symbols
 from pulse.ingest.symbols import async_watchlist_symbols, parse_symbols, watchlist_symbols
 from pulse.models import Event, IngestStatus, Instrument, Watchlist, WatchlistItem
@@ -69,6 +69,44 @@ async def test_events_are_persisted_once_even_when_the_database_fails_first():
     assert row.symbol == "BTC-USD" and row.asset_class == "crypto"
     assert row.type.startswith("move") and row.direction == "down"
     assert row.details["ref_price"] > row.price and row.message
+
+
+class Audit(StoreStep):
+    """A step after SaveEvents that fails once, then remembers what it was handed."""
+
+    def __init__(self) -> None:
+        self.fail, self.seen, self.undone, self.commits = True, [], 0, 0
+
+    def handle(self, events):
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("database went away mid-transaction")
+        self.seen += [e["id"] for e in events]
+        return events
+
+    def rolled_back(self):
+        self.undone += 1
+
+    async def committed(self):
+        self.commits += 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_store_steps_share_one_transaction_and_see_each_new_event_once():
+    audit = Audit()
+    store = EventStore([SaveEvents(), audit])
+    engine = percent_engine()
+    events = [e.to_dict() for t in crash_ticks() for e in engine.on_tick(t)]
+    for data in events:
+        store.add(data)
+    assert await store.flush() == 0  # the second step failed: the rows rolled back too
+    assert audit.undone == 1 and await database_sync_to_async(Event.objects.count)() == 0
+    assert await store.flush() == len(events)
+    for data in events:  # the same events again (a restart re-firing them)
+        store.add(data)
+    assert await store.flush() == len(events)
+    assert audit.seen == [e["id"] for e in events]  # handed on once, when new
+    assert audit.commits == 3
 
 
 async def test_snapshots_are_coalesced_to_changed_symbols():
