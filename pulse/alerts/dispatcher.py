@@ -1,7 +1,9 @@
 """Deliver pending webhook rows: timeout, retries with exponential backoff, delivery log.
 
 The rows are the queue, so a restarted dispatcher resumes where the last one stopped. Each
-step is a method tests call directly; ``run`` only loops until asked to stop.
+step is a method tests call directly; ``run`` only loops until asked to stop. As an ingest
+service (``pulse.ingest.services``) it runs next to the engine and reports under
+``webhooks`` in the health document.
 """
 
 from __future__ import annotations
@@ -20,12 +22,15 @@ from pulse.alerts import delivery_store
 from pulse.alerts.signing import body_bytes
 from pulse.alerts.webhook import Outcome, send
 from pulse.feeds.backoff import capped_exponential
+from pulse.ingest.services import Service
 
 logger = logging.getLogger(__name__)
 
 
-class Dispatcher:
+class Dispatcher(Service):
     """Claim due deliveries, send them concurrently, record each outcome."""
+
+    name = "webhooks"
 
     def __init__(self, *, timeout: float = 10.0, max_attempts: int = 8,
                  backoff_base: float = 5.0, backoff_cap: float = 3600.0, jitter: bool = True,
@@ -101,6 +106,10 @@ class Dispatcher:
                 continue  # more are due: do not wait
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
+
+    def health(self) -> dict[str, Any]:
+        """Return :meth:`stats` as the ``webhooks`` section of the health document."""
+        return self.stats()
 
     def stats(self) -> dict[str, Any]:
         """Return counters for the health document."""

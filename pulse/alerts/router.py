@@ -1,8 +1,9 @@
 """Turn newly persisted events into alert deliveries, in the transaction that stores them.
 
-``AlertRouter.route`` runs in the database thread inside the event store's transaction
-(``pulse.alerts.event_store``): an event row and its delivery rows are committed together,
-so a crash can never leave an event without its alerts or alerts without their event.
+``AlertRouter.route`` runs in the database thread inside the event store's transaction (the
+``RouteAlerts`` step of ``pulse.alerts.store_step``): an event row and its delivery rows are
+committed together, so a crash can never leave an event without its alerts or alerts
+without their event.
 """
 
 from __future__ import annotations
@@ -50,7 +51,7 @@ class AlertRouter:
         """Write deliveries for ``events``; return the in-app notices to send on commit.
 
         Synchronous ORM: call inside ``transaction.atomic()`` in the database thread. On an
-        exception the caller restores :attr:`state` (see ``AlertingEventStore``).
+        exception the caller restores :attr:`state` (see ``RouteAlerts.rolled_back``).
         """
         if not events:
             return []

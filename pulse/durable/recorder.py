@@ -10,10 +10,16 @@ restarts start over here too (:meth:`forget`). ``record`` is O(1) on the hot pat
 lookup and a few assignments. ``flush`` hands the touched minutes to the database in one
 upsert, off the hot path; the open minute is rewritten on each flush, so a kill -9 loses at
 most one flush interval of recording.
+
+As an ingest service (``pulse.ingest.services``) it flushes every ``flush_interval`` and
+prunes every ``prune_interval`` seconds while the pipeline runs, flushes once more on the way
+out, and reports under ``recording`` in the health document.
 """
 
 from __future__ import annotations
 
+import asyncio
+import logging
 import math
 from typing import Any
 
@@ -23,6 +29,9 @@ from pulse.durable.codec import Cell
 from pulse.durable.recording_store import MinuteRow, prune_before, save_minutes
 from pulse.engine import Engine
 from pulse.engine.config import EngineConfig
+from pulse.ingest.services import Service, every
+
+logger = logging.getLogger(__name__)
 
 INF = math.inf
 
@@ -43,16 +52,21 @@ class _Track:
         self.last_ts = -INF
 
 
-class Recorder:
+class Recorder(Service):
     """Collect cells in memory and write them per (symbol, minute) on :meth:`flush`."""
 
-    def __init__(self, config: EngineConfig | None = None, *, retention: float = 7200.0) -> None:
+    name = "recording"
+
+    def __init__(self, config: EngineConfig | None = None, *, retention: float = 7200.0,
+                 flush_interval: float = 5.0, prune_interval: float = 300.0) -> None:
         cfg = config if config is not None else EngineConfig()
         if not retention > 0:
             raise ValueError(f"retention must be positive seconds, got {retention!r}")
         self.step = float(cfg.grid_step)
         self.per_minute = max(1, round(60.0 / self.step))
         self.retention = float(retention)
+        self.flush_interval = flush_interval
+        self.prune_interval = prune_interval
         self.tracks: dict[str, _Track] = {}
         # Closed minutes waiting for the next flush: (symbol, minute) -> (asset, cells).
         self._closed: dict[tuple[str, int], tuple[str, list[Cell]]] = {}
@@ -204,6 +218,24 @@ class Recorder:
         if self.latest_ts == -INF:
             return 0
         return await database_sync_to_async(prune_before)(self.latest_ts - self.retention)
+
+    # -- as an ingest service ------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Flush and prune periodically until ``stop`` is set."""
+        await asyncio.gather(every(stop, self.flush_interval, self.flush),
+                             every(stop, self.prune_interval, self.prune))
+
+    async def stop(self) -> None:
+        """Write the last cells on the way out."""
+        try:
+            await self.flush()
+        except Exception as exc:  # the recording is a cache: losing its tail is allowed
+            logger.warning("final recording flush failed: %s", exc)
+
+    def health(self) -> dict[str, Any]:
+        """Return :meth:`stats` as the ``recording`` section of the health document."""
+        return self.stats()
 
     def stats(self) -> dict[str, Any]:
         """Return counters for the health document."""

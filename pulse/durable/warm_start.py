@@ -7,13 +7,14 @@ last price and time, so tick counts and ``tick_rate`` match too. Events the engi
 during warm-up are counted and dropped: they were persisted and broadcast by the process
 that saw them live, and must not be sent again. Nor is the recording recorded again: the
 engine's acceptance observers (the live recorder) are detached while it is fed.
+:class:`WarmStart` runs it as an ingest service, once, before the feeds start.
 """
 
 from __future__ import annotations
 
 import asyncio
 import time
-from collections.abc import Iterable, Iterator
+from collections.abc import Awaitable, Callable, Iterable, Iterator
 from dataclasses import dataclass
 from typing import Any
 
@@ -24,6 +25,8 @@ from pulse.durable.recorder import Recorder
 from pulse.durable.recording_store import MinuteRow, load_minutes
 from pulse.engine import Engine
 from pulse.engine.tick import Tick
+from pulse.feeds.base import SymbolRef
+from pulse.ingest.services import Service
 
 
 def minute_ticks(rows: list[MinuteRow], *, counts: bool = True) -> Iterator[Tick]:
@@ -154,3 +157,38 @@ async def _feed(engine: Engine, since: float, until: float | None, names: list[s
 def _next_start(start: float, symbols: list[str] | None) -> float | None:
     row = next(iter(load_minutes(start, None, symbols, chunk=1)), None)
     return None if row is None else float(row[2])
+
+
+class WarmStart(Service):
+    """Feed the last ``retention`` seconds of the recording into ``engine`` on :meth:`start`.
+
+    A start-only ingest service (``pulse.ingest.services``), registered after the metrics
+    server and before the feeds start. With ``symbols`` (a sharded process) only the
+    symbols that source returns are loaded. A failure is reported through ``warn`` and
+    leaves a cold engine; success through ``say``, and :attr:`report` holds what was fed.
+    """
+
+    def __init__(self, engine: Engine, *, retention: float, recorder: Recorder | None = None,
+                 symbols: Callable[[], Awaitable[list[SymbolRef]]] | None = None,
+                 say: Callable[[str], Any] = print, warn: Callable[[str], Any] = print) -> None:
+        self.engine = engine
+        self.retention = retention
+        self.recorder = recorder
+        self.symbols = symbols
+        self.say = say
+        self.warn = warn
+        self.report: WarmStartReport | None = None
+
+    async def start(self) -> None:
+        """Replay the recorded recent market into the engine (its events are not re-sent)."""
+        symbols = None if self.symbols is None else [ref.symbol for ref in await self.symbols()]
+        since = time.time() - self.retention
+        try:
+            report = await warm_start(self.engine, since, recorder=self.recorder,
+                                      symbols=symbols)
+        except Exception as exc:  # a cold start is worse than none only in comfort
+            self.warn(f"warm start skipped: {type(exc).__name__}: {exc}")
+            return
+        self.report = report
+        self.say(f"warm start: {report.ticks} recorded ticks of {report.symbols} symbols in "
+                 f"{report.seconds:.2f} s")

@@ -7,6 +7,7 @@ numbers into metric families. Metric names are listed in docs/operations.md.
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Iterator
 from typing import Any
 
@@ -14,6 +15,8 @@ from prometheus_client.core import CounterMetricFamily, GaugeMetricFamily
 from prometheus_client.registry import Collector, CollectorRegistry
 
 from pulse.ingest.pipeline import PulsePipeline
+from pulse.ingest.services import Service, ServiceError
+from pulse.ops.metrics import start_metrics_server
 
 # Per-feed counters: (FeedCounters key, metric name without _total, help).
 _FEED_COUNTERS = (
@@ -160,3 +163,35 @@ def ingest_registry(pipeline: PulsePipeline) -> CollectorRegistry:
     for collector in (PROCESS_COLLECTOR, PLATFORM_COLLECTOR, GC_COLLECTOR):
         registry.register(collector)
     return registry
+
+
+class MetricsServer(Service):
+    """Serve :func:`ingest_registry` of ``pipeline`` at ``http://host:port/metrics``.
+
+    An ingest service (``pulse.ingest.services``): listens on :meth:`start`, before the
+    warm start and the feeds, and closes on :meth:`stop`, after the events are flushed.
+    """
+
+    def __init__(self, pipeline: PulsePipeline, host: str, port: int, *,
+                 label: str = "metrics") -> None:
+        """``label`` starts the error message (the command passes its option's name)."""
+        self.pipeline = pipeline
+        self.host = host
+        self.port = port
+        self.label = label
+        self.server: asyncio.AbstractServer | None = None
+
+    async def start(self) -> None:
+        """Listen; raise :class:`ServiceError` naming the address if that is impossible."""
+        try:
+            self.server = await start_metrics_server(self.host, self.port,
+                                                     ingest_registry(self.pipeline))
+        except OSError as exc:
+            address = f"[{self.host}]" if ":" in self.host else self.host
+            raise ServiceError(f"{self.label}: cannot listen on {address}:{self.port}: "
+                               f"{exc.strerror or exc}") from None
+
+    async def stop(self) -> None:
+        """Stop listening."""
+        if self.server is not None:
+            self.server.close()

@@ -15,11 +15,14 @@ that starts (or restarts) needs the others' history, not just their newest cells
 batch is *full* (every readable cell) and asks for a resend, and batches from a source not
 yet seen in full are ignored until that source's next full batch, so history is never
 skipped as "older than what is already placed". Large batches are split into messages of
-at most :data:`MAX_ROWS_PER_MESSAGE` samples.
+at most :data:`MAX_ROWS_PER_MESSAGE` samples. As an ingest service it publishes once a
+second and reports under ``grid_exchange`` in the health document; the pipeline also hands
+it the batches the other shards send (``receive``) and asks it who leads.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import math
 import time
@@ -28,6 +31,7 @@ from typing import Any
 import orjson
 
 from pulse.engine import Engine
+from pulse.ingest.services import Service, every
 from pulse.realtime.broadcast import GRID_GROUP, GRID_SAMPLES
 
 logger = logging.getLogger(__name__)
@@ -41,8 +45,11 @@ MAX_ROWS_PER_MESSAGE = 10_000  # about 400 kB of JSON
 RESEND_MIN_INTERVAL = 10.0  # seconds between two resend requests of one process
 
 
-class GridExchange:
+class GridExchange(Service):
     """Publish this shard's grid samples; take the other shards' (one per ingest process)."""
+
+    name = "grid_exchange"
+    publish_interval = 1.0
 
     def __init__(self, engine: Engine, layer: Any, source: str, *, leader: bool,
                  lag: float = CORRELATION_LAG) -> None:
@@ -122,6 +129,14 @@ class GridExchange:
         if now - self.last_resend >= RESEND_MIN_INTERVAL:
             self.last_resend = now
             self.resend_pending = True
+
+    async def run(self, stop: asyncio.Event) -> None:
+        """Publish every :attr:`publish_interval` seconds until ``stop`` is set."""
+        await every(stop, self.publish_interval, self.publish)
+
+    def health(self) -> dict[str, Any]:
+        """Return :meth:`stats` as the ``grid_exchange`` section of the health document."""
+        return self.stats()
 
     def stats(self) -> dict[str, Any]:
         """Return counters for the health document."""

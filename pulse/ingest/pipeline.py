@@ -2,7 +2,10 @@
 
 Each step is a method tests can call on its own (``process``, ``flush_snapshots``,
 ``publish_health``, ``refresh_correlation``, ``persist``); ``run`` only wires them into
-periodic tasks on one event loop and stops cleanly, flushing pending writes.
+periodic tasks on one event loop and stops cleanly, flushing pending writes. Optional parts
+(recorder, webhook dispatcher, grid exchange, status writer, metrics server) are
+:class:`~pulse.ingest.services.Service` objects registered with :meth:`PulsePipeline.register`;
+``pulse.ingest.builder`` assembles the whole process from the command's options.
 """
 
 from __future__ import annotations
@@ -12,6 +15,7 @@ import contextlib
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
 from typing import Any, Protocol
 
 from pulse.engine import Engine
@@ -19,9 +23,22 @@ from pulse.engine.tick import Tick
 from pulse.feeds.base import Feed, FeedState, SymbolRef, TickQueue
 from pulse.ingest.grid_exchange import GridExchange
 from pulse.ingest.page_queries import PageQueries, clean_correlation_request
+from pulse.ingest.services import OPTIONAL_SECTIONS, Service, every
 from pulse.realtime.broadcast import GRID_GROUP, GRID_SAMPLES, REQUEST_CORRELATION, REQUEST_HISTORY
 
 logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class Intervals:
+    """Seconds between the pipeline's periodic steps (settings ``PULSE_*_INTERVAL``)."""
+
+    flush: float = 0.25  # snapshots of the symbols that changed
+    correlation: float = 2.0  # correlation matrix (and the per-page answers' cache)
+    health: float = 2.0  # health document to the dashboards
+    keyframe: float = 10.0  # every snapshot, for pages that missed a flush
+    symbol_poll: float = 3.0  # the symbol source (watchlists followed live)
+    persist: float = 1.0  # pending events to the event store
 
 
 class EventSink(Protocol):
@@ -63,22 +80,12 @@ class PulsePipeline:
         *,
         publisher: Any = None,
         store: EventSink | None = None,
-        flush_interval: float = 0.25,
-        corr_interval: float = 2.0,
-        health_interval: float = 2.0,
-        keyframe_interval: float = 10.0,
+        intervals: Intervals = Intervals(),
         corr_symbols: Sequence[str] | None = None,
         corr_window: float | None = None,
         corr_method: str | None = None,
         corr_max_symbols: int = 30,
         symbol_source: Callable[[], Awaitable[list[SymbolRef]]] | None = None,
-        symbol_poll_interval: float = 3.0,
-        status_sink: Callable[[dict[str, Any]], Awaitable[None]] | None = None,
-        status_interval: float = 5.0,
-        recorder: Any = None,
-        record_interval: float = 5.0,
-        prune_interval: float = 300.0,
-        dispatcher: Any = None,
         grid_exchange: GridExchange | None = None,
         clock: Callable[[], float] = time.time,
     ) -> None:
@@ -87,29 +94,19 @@ class PulsePipeline:
         self.feeds = feeds
         self.publisher = publisher
         self.store = store
-        self.flush_interval = flush_interval
-        self.corr_interval = corr_interval
-        self.health_interval = health_interval
-        self.keyframe_interval = keyframe_interval
+        self.intervals = intervals
         self.corr_symbols = list(corr_symbols) if corr_symbols else None
         self.corr_window = corr_window
         self.corr_method = corr_method
         self.corr_max_symbols = corr_max_symbols
         self.symbol_source = symbol_source
-        self.symbol_poll_interval = symbol_poll_interval
-        self.status_sink = status_sink
-        self.status_interval = status_interval
-        # Recording of the recent market for warm starts (pulse.durable.recorder), and the
-        # webhook dispatcher (pulse.alerts.dispatcher); both optional. The recorder records
-        # what the engine accepts, as the engine's acceptance observer.
-        self.recorder = recorder
-        if recorder is not None:
-            recorder.attach(engine)
-        self.record_interval = record_interval
-        self.prune_interval = prune_interval
-        self.dispatcher = dispatcher
-        # Sharded ingest: correlation grid samples shared with the other shards.
+        # Optional parts, started before the feeds and stopped after the final flush.
+        self.services: list[Service] = []
+        # Sharded ingest: correlation grid samples shared with the other shards. More than
+        # a service: it decides which shard answers a correlation request.
         self.grid_exchange = grid_exchange
+        if grid_exchange is not None:
+            self.register(grid_exchange)
         self.clock = clock
         self.started_at = clock()
         self.ticks = 0
@@ -128,8 +125,15 @@ class PulsePipeline:
         self.flushed_rows = 0
         # Per-page answers (correlation of a page's symbols, chart history), cached for one
         # correlation refresh interval because every open page asks about that often.
-        self.page_queries = PageQueries(engine, ttl=corr_interval)
+        self.page_queries = PageQueries(engine, ttl=intervals.correlation)
         self.requests_answered = 0
+
+    def register(self, service: Service) -> Service:
+        """Add an optional part: :meth:`run` starts it before the feeds, runs it next to the
+        engine and stops it after the final flush (in reverse order); :meth:`health`
+        reports it under its name. Return ``service``."""
+        self.services.append(service)
+        return service
 
     # Steps ----------------------------------------------------------------------------
 
@@ -220,11 +224,17 @@ class PulsePipeline:
             "flushes": {"count": self.flushes, "rows": self.flushed_rows},
             "events": self.events_counts(),
             "store": None if self.store is None else self.store.stats(),
-            "recording": None if self.recorder is None else self.recorder.stats(),
-            "webhooks": None if self.dispatcher is None else self.dispatcher.stats(),
-            "grid_exchange": None if self.grid_exchange is None else self.grid_exchange.stats(),
+            **self.services_health(),
             "unrouted": self.unrouted,
         }
+
+    def services_health(self) -> dict[str, Any]:
+        """Return each named service's health section (null for optional ones not running)."""
+        sections: dict[str, Any] = dict.fromkeys(OPTIONAL_SECTIONS)
+        for service in self.services:
+            if service.name:
+                sections[service.name] = service.health()
+        return sections
 
     def events_counts(self) -> dict[str, int]:
         """Return ``{"emitted", "persisted"}`` for the summary."""
@@ -237,11 +247,6 @@ class PulsePipeline:
         """Broadcast the health document."""
         if self.publisher is not None:
             await self.publisher.health(self.health())
-
-    async def save_status(self) -> None:
-        """Hand the health document to the status sink (the database, for /health)."""
-        if self.status_sink is not None:
-            await self.status_sink(self.health())
 
     async def persist(self) -> int:
         """Write pending events to the database."""
@@ -357,18 +362,8 @@ class PulsePipeline:
                 await self.publish_events()
             await asyncio.sleep(0)
 
-    async def _every(self, interval: float, step: Callable[[], Awaitable[Any]]) -> None:
-        while not self._stop.is_set():
-            try:
-                await asyncio.wait_for(self._stop.wait(), timeout=interval)
-            except TimeoutError:
-                pass
-            else:
-                return
-            try:
-                await step()
-            except Exception:
-                logger.exception("periodic step %s failed", getattr(step, "__name__", step))
+    def _every(self, interval: float, step: Callable[[], Awaitable[Any]]) -> asyncio.Task:
+        return asyncio.create_task(every(self._stop, interval, step))
 
     async def _keyframe(self) -> None:
         await self.flush_snapshots(full=True)
@@ -411,36 +406,32 @@ class PulsePipeline:
         control: tuple[Any, str] | None = None,
         finite_feeds: bool = False,
     ) -> None:
-        """Run until :meth:`stop`, ``duration`` seconds, or (``finite_feeds``) data ends."""
+        """Run until :meth:`stop`, ``duration`` seconds, or (``finite_feeds``) data ends.
+
+        Starts the services, then the feeds; on the way out drains the queue, flushes
+        events, snapshots and the store, then stops the services in reverse order.
+        """
+        await self._start_services()
         if self.symbol_source is not None:
             self.apply_symbols(await self.symbol_source())
         feed_tasks = [
             asyncio.create_task(self._run_feed(name, feed), name=f"feed-{name}")
             for name, feed in self.feeds.items()
         ]
+        period = self.intervals
         tasks = [
             asyncio.create_task(self._engine_loop(), name="engine"),
-            asyncio.create_task(self._every(self.flush_interval, self.flush_snapshots)),
-            asyncio.create_task(self._every(self.keyframe_interval, self._keyframe)),
-            asyncio.create_task(self._every(self.corr_interval, self.refresh_correlation)),
-            asyncio.create_task(self._every(self.health_interval, self.publish_health)),
-            asyncio.create_task(self._every(1.0, self.persist)),
+            self._every(period.flush, self.flush_snapshots),
+            self._every(period.keyframe, self._keyframe),
+            self._every(period.correlation, self.refresh_correlation),
+            self._every(period.health, self.publish_health),
+            self._every(period.persist, self.persist),
         ]
-        if self.grid_exchange is not None:
-            tasks.append(asyncio.create_task(self._every(1.0, self.grid_exchange.publish)))
-        if self.status_sink is not None:
-            tasks.append(asyncio.create_task(self._every(self.status_interval, self.save_status)))
-        if self.recorder is not None:
-            tasks.append(asyncio.create_task(self._every(self.record_interval,
-                                                         self.recorder.flush)))
-            tasks.append(asyncio.create_task(self._every(self.prune_interval,
-                                                         self.recorder.prune)))
-        if self.dispatcher is not None:
-            tasks.append(asyncio.create_task(self.dispatcher.run(self._stop, 1.0)))
+        tasks += [asyncio.create_task(service.run(self._stop),
+                                      name=f"service-{type(service).__name__}")
+                  for service in self.services]
         if self.symbol_source is not None:
-            tasks.append(
-                asyncio.create_task(self._every(self.symbol_poll_interval, self._poll_symbols))
-            )
+            tasks.append(self._every(period.symbol_poll, self._poll_symbols))
         if control is not None:
             tasks.append(asyncio.create_task(self._control_loop(*control), name="control"))
         waiters = [asyncio.create_task(self._stop.wait())]
@@ -457,7 +448,28 @@ class PulsePipeline:
             for task in [*tasks, *waiters, *feed_tasks]:
                 task.cancel()
             await asyncio.gather(*tasks, *waiters, *feed_tasks, return_exceptions=True)
-            await self._final_flush()
+            try:
+                await self._final_flush()
+            finally:
+                await self._stop_services(self.services)
+
+    async def _start_services(self) -> None:
+        """Start every service in order; if one cannot start, stop those started, re-raise."""
+        for started, service in enumerate(self.services):
+            try:
+                await service.start()
+            except BaseException:
+                await self._stop_services(self.services[:started])
+                raise
+
+    @staticmethod
+    async def _stop_services(services: Sequence[Service]) -> None:
+        """Stop ``services`` in reverse order; one that fails does not keep others running."""
+        for service in reversed(services):
+            try:
+                await service.stop()
+            except Exception:
+                logger.exception("stopping %s failed", type(service).__name__)
 
     async def _final_flush(self) -> None:
         """Publish and persist whatever is pending; called once on the way out."""
@@ -471,9 +483,4 @@ class PulsePipeline:
         if self.store is not None and self.store.stats()["pending"]:
             logger.error("exiting with %d events not persisted: %s",
                          self.store.stats()["pending"], self.store.stats()["last_error"])
-        if self.recorder is not None:
-            try:
-                await self.recorder.flush()
-            except Exception as exc:  # the recording is a cache: losing its tail is allowed
-                logger.warning("final recording flush failed: %s", exc)
         self.compute_correlation()

@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
+from pulse.alerts.router import AlertRouter
+from pulse.alerts.store_step import Notifier, RouteAlerts
 from pulse.engine import Engine, EngineConfig
 from pulse.engine.tick import Tick
+from pulse.ingest.event_store import EventStore, SaveEvents
 from pulse.models import AlertRule, Instrument, Watchlist, WatchlistItem, WebhookEndpoint
 
 T0 = 1_767_625_200.0  # 2026-01-05 15:00 UTC
@@ -20,6 +23,11 @@ def fired_events(ticks: list[Tick]) -> list[dict]:
     """Return the event dicts a percent-mode engine fires on ``ticks``."""
     engine = Engine(EngineConfig.from_mapping({"threshold_mode": "percent"}))
     return [e.to_dict() for tick in ticks for e in engine.on_tick(tick)]
+
+
+def alerting_store(router: AlertRouter, notifier: Notifier | None = None) -> EventStore:
+    """Return the event store ``runpulse`` builds: save events, then route them to rules."""
+    return EventStore([SaveEvents(), RouteAlerts(router, notifier)])
 
 
 def endpoint(owner, url: str = "https://hooks.example.com/x", **kw) -> WebhookEndpoint:

@@ -9,10 +9,17 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async as db
 
-from pulse.alerts.event_store import AlertingEventStore
 from pulse.alerts.router import AlertRouter
 from pulse.models import AlertCooldown, AlertDelivery
-from tests.alerts.factories import T0, crash_ticks, endpoint, fired_events, rule, watchlist
+from tests.alerts.factories import (
+    T0,
+    alerting_store,
+    crash_ticks,
+    endpoint,
+    fired_events,
+    rule,
+    watchlist,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOW = T0 + 700
@@ -27,7 +34,7 @@ def event_at(base: dict, symbol: str, ts: float) -> dict:
 async def route(events: list[dict], router: AlertRouter | None = None) -> AlertRouter:
     """Persist ``events`` through an alerting store (a fresh router: a fresh process)."""
     router = router or AlertRouter(clock=lambda: NOW)
-    store = AlertingEventStore(router)
+    store = alerting_store(router)
     for data in events:
         store.add(data)
     assert await store.flush() == len(events)
@@ -98,7 +105,7 @@ async def test_a_rolled_back_batch_leaves_no_cooldown_behind(alice, crash, monke
         raise RuntimeError("database went away mid-transaction")
 
     monkeypatch.setattr(AlertRouter, "_update_rules", staticmethod(failing))
-    store = AlertingEventStore(router)
+    store = alerting_store(router)
     store.add(crash)
     assert await store.flush() == 0  # kept for the retry, nothing committed
     assert await db(AlertCooldown.objects.count)() == 0

@@ -5,14 +5,21 @@ from __future__ import annotations
 import pytest
 from channels.db import database_sync_to_async as db
 
-from pulse.alerts.event_store import AlertingEventStore
 from pulse.alerts.notices import LayerNotifier
 from pulse.alerts.router import AlertRouter
 from pulse.engine import Engine, EngineConfig
 from pulse.feeds.base import TickQueue
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.models import AlertDelivery, AlertRule, Event
-from tests.alerts.factories import T0, crash_ticks, endpoint, fired_events, rule, watchlist
+from tests.alerts.factories import (
+    T0,
+    alerting_store,
+    crash_ticks,
+    endpoint,
+    fired_events,
+    rule,
+    watchlist,
+)
 
 pytestmark = pytest.mark.django_db(transaction=True)
 NOW = T0 + 700
@@ -39,7 +46,7 @@ async def test_a_pipeline_event_reaches_alices_rule_and_endpoint_but_not_bobs(al
     bob_hook = await db(endpoint)(bob, name="bob")
     await db(rule)(bob, [bob_hook], symbol="ETH-USD")  # bob watches another symbol
     notes = Notes()
-    store = AlertingEventStore(AlertRouter(clock=lambda: NOW), notes)
+    store = alerting_store(AlertRouter(clock=lambda: NOW), notes)
     engine = Engine(EngineConfig.from_mapping({"threshold_mode": "percent"}))
     pipeline = PulsePipeline(engine, TickQueue(), {}, store=store)
     pipeline.process(crash_ticks())
@@ -60,7 +67,7 @@ async def test_re_persisting_the_same_events_creates_no_second_delivery(alice):
     await db(rule)(alice, [hook], cooldown_seconds=0)
     events = fired_events(crash_ticks())
     for _ in range(2):  # e.g. a restart whose live ticks re-fire the same deterministic ids
-        store = AlertingEventStore(AlertRouter(clock=lambda: NOW))
+        store = alerting_store(AlertRouter(clock=lambda: NOW))
         for data in events:
             store.add(data)
         assert await store.flush() == len(events)
@@ -83,7 +90,7 @@ async def test_a_failed_transaction_keeps_events_and_alerts_together_for_the_ret
         return result
 
     router.route = flaky
-    store = AlertingEventStore(router)
+    store = alerting_store(router)
     for data in fired_events(crash_ticks()):
         store.add(data)
     assert await store.flush() == 0
@@ -126,7 +133,7 @@ async def test_a_runaway_rule_is_throttled_logged_and_flagged(alice):
     for k in range(4):
         events += fired_events(crash_ticks(symbol=f"COIN{k}"))
     notes = Notes()
-    store = AlertingEventStore(AlertRouter(clock=lambda: NOW), notes)
+    store = alerting_store(AlertRouter(clock=lambda: NOW), notes)
     for data in events:
         store.add(data)
     await store.flush()
@@ -146,7 +153,7 @@ async def test_a_webhook_only_rule_is_throttled_without_any_toast(alice):
                    cooldown_seconds=0, max_per_minute=1, in_app=False)
     events = [e for k in range(3) for e in fired_events(crash_ticks(symbol=f"COIN{k}"))]
     notes = Notes()
-    store = AlertingEventStore(AlertRouter(clock=lambda: NOW), notes)
+    store = alerting_store(AlertRouter(clock=lambda: NOW), notes)
     for data in events:
         store.add(data)
     await store.flush()

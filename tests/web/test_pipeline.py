@@ -12,8 +12,8 @@ from pulse.engine import Engine, EngineConfig
 from pulse.engine.tick import Tick
 from pulse.feeds.base import SymbolRef, TickQueue
 from pulse.feeds.simulator import SimulatorFeed
-from pulse.ingest.event_store import EventStore
-from pulse.ingest.pipeline import PulsePipeline, assign_symbols
+from pulse.ingest.event_store import EventStore, SaveEvents, StoreStep
+from pulse.ingest.pipeline import Intervals, PulsePipeline, assign_symbols
 from pulse.ingest.symbols import async_watchlist_symbols, parse_symbols, watchlist_symbols
 from pulse.models import Event, IngestStatus, Instrument, Watchlist, WatchlistItem
 from pulse.ops.health import ingest_report
@@ -71,6 +71,44 @@ async def test_events_are_persisted_once_even_when_the_database_fails_first():
     assert row.details["ref_price"] > row.price and row.message
 
 
+class Audit(StoreStep):
+    """A step after SaveEvents that fails once, then remembers what it was handed."""
+
+    def __init__(self) -> None:
+        self.fail, self.seen, self.undone, self.commits = True, [], 0, 0
+
+    def handle(self, events):
+        if self.fail:
+            self.fail = False
+            raise ConnectionError("database went away mid-transaction")
+        self.seen += [e["id"] for e in events]
+        return events
+
+    def rolled_back(self):
+        self.undone += 1
+
+    async def committed(self):
+        self.commits += 1
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_store_steps_share_one_transaction_and_see_each_new_event_once():
+    audit = Audit()
+    store = EventStore([SaveEvents(), audit])
+    engine = percent_engine()
+    events = [e.to_dict() for t in crash_ticks() for e in engine.on_tick(t)]
+    for data in events:
+        store.add(data)
+    assert await store.flush() == 0  # the second step failed: the rows rolled back too
+    assert audit.undone == 1 and await database_sync_to_async(Event.objects.count)() == 0
+    assert await store.flush() == len(events)
+    for data in events:  # the same events again (a restart re-firing them)
+        store.add(data)
+    assert await store.flush() == len(events)
+    assert audit.seen == [e["id"] for e in events]  # handed on once, when new
+    assert audit.commits == 3
+
+
 async def test_snapshots_are_coalesced_to_changed_symbols():
     sent = []
 
@@ -120,7 +158,8 @@ async def test_adding_a_symbol_to_a_watchlist_subscribes_it_without_a_restart(al
     queue = TickQueue()
     feed = SimulatorFeed([], queue, seed=1, rate_scale=20, stock_hours="always")
     pipeline = PulsePipeline(Engine(), queue, {"simulator": feed},
-                             symbol_source=async_watchlist_symbols, symbol_poll_interval=0.2)
+                             symbol_source=async_watchlist_symbols,
+                             intervals=Intervals(symbol_poll=0.2))
     task = asyncio.create_task(pipeline.run(duration=20))
     await until(lambda: "BTC-USD" in pipeline.engine.symbols())
     assert "ACME" not in pipeline.engine.symbols()

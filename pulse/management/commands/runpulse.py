@@ -1,37 +1,24 @@
-"""``runpulse``: run feed ingest and the pulse engine; with ``--serve``, also the web app."""
+"""``runpulse``: run feed ingest and the pulse engine; with ``--serve``, also the web app.
+
+``handle`` only parses (``pulse.ingest.run_options``), builds (``pulse.ingest.builder``, which
+tells what runs) and runs.
+"""
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import signal
 import time
-from collections.abc import Callable
 from typing import Any
 
-from channels.layers import get_channel_layer
-from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
-from pulse.alerts.dispatcher import Dispatcher
-from pulse.alerts.event_store import AlertingEventStore
-from pulse.alerts.notices import LayerNotifier
-from pulse.alerts.router import AlertRouter
-from pulse.durable.recorder import Recorder
-from pulse.durable.warm_start import warm_start
-from pulse.engine import Engine, EngineConfig
-from pulse.feeds.base import Feed, FeedConfigError, TickQueue
-from pulse.feeds.registry import FEEDS, feed_class
-from pulse.ingest import status_store
-from pulse.ingest import symbols as symbol_source
-from pulse.ingest.collector import ingest_registry
-from pulse.ingest.grid_exchange import GridExchange
-from pulse.ingest.options import add_engine_arguments, engine_config
-from pulse.ingest.pipeline import PulsePipeline
-from pulse.ingest.serve import ServeError, parse_hostport, serve_embedded
-from pulse.ingest.summary import build_summary, write_summary
-from pulse.ops.metrics import start_metrics_server
-from pulse.realtime.broadcast import CONTROL_GROUP, Publisher
+from pulse.feeds.registry import FEEDS
+from pulse.ingest.builder import build_ingest
+from pulse.ingest.options import add_engine_arguments
+from pulse.ingest.run_options import ingest_options
+from pulse.ingest.serve import ServeError, serve_embedded
+from pulse.ingest.services import ServiceError
+from pulse.ingest.summary import write_summary
 
 
 class Command(BaseCommand):
@@ -102,174 +89,24 @@ class Command(BaseCommand):
         add_engine_arguments(parser)
 
     def handle(self, *args: Any, **options: Any) -> None:
-        feeds_wanted = options["feeds"] or ["simulator"]
-        if options["duration"] is not None and options["duration"] <= 0:
-            raise CommandError("--duration must be a positive number of seconds")
-        if options["queue_size"] < 1:
-            raise CommandError("--queue-size must be at least 1")
-        if "replay" in feeds_wanted and not options["replay_file"]:
-            raise CommandError("--feed replay needs at least one --replay-file")
-        if options["replay_file"] and "replay" not in feeds_wanted:
-            raise CommandError("--replay-file is only used with --feed replay")
-        if options["replay_speed"] is not None and options["replay_speed"] <= 0:
-            raise CommandError("--replay-speed must be positive")
-        serve = _parsed(options["serve"], parse_hostport, "--serve")
-        metrics = _parsed(options["metrics"], parse_hostport, "--metrics")
-        shard = _parsed(options["shard"], symbol_source.Shard.parse, "--shard")
-        fixed_symbols = _parsed(options["symbols"], symbol_source.parse_symbols, "--symbols")
-        if fixed_symbols is not None:
-            try:  # a known symbol keeps its class: one instrument per symbol
-                symbol_source.check_known_classes(fixed_symbols)
-            except ValueError as exc:
-                raise CommandError(f"--symbols: {exc}") from None
-
-        engine = Engine(engine_config(options, EngineConfig))
-        queue = TickQueue(options["queue_size"])
-        feeds = self._build_feeds(feeds_wanted, queue, options)
-        if fixed_symbols is not None:
-            refs = fixed_symbols
-
-            async def source() -> list:
-                return refs
-        else:
-            source = symbol_source.async_watchlist_symbols
-        source = symbol_source.sharded(source, shard)
-        layer = get_channel_layer()
-        instance = status_store.default_instance()
-        recorder = (None if options["no_record"]
-                    else Recorder(engine.config, retention=settings.PULSE_RECORD_RETENTION))
-        warm = options["warm_start"] == "on" or (
-            options["warm_start"] == "auto" and not {"simulator", "replay"} & set(feeds_wanted)
-        )
-        exchange = None
-        if shard is not None and shard.count > 1 and layer is not None:
-            exchange = GridExchange(engine, layer, instance, leader=shard.index == 0)
-        pipeline = PulsePipeline(
-            engine,
-            queue,
-            feeds,
-            grid_exchange=exchange,
-            publisher=Publisher(layer, source=instance) if layer is not None else None,
-            store=AlertingEventStore(
-                AlertRouter(), LayerNotifier(layer) if layer is not None else None
-            ),
-            recorder=recorder,
-            dispatcher=Dispatcher(
-                allow_private=settings.PULSE_WEBHOOK_ALLOW_PRIVATE,
-                timeout=settings.PULSE_WEBHOOK_TIMEOUT,
-            ),
-            flush_interval=settings.PULSE_FLUSH_INTERVAL,
-            corr_interval=settings.PULSE_CORR_INTERVAL,
-            health_interval=settings.PULSE_HEALTH_INTERVAL,
-            corr_window=options["corr_window"],
-            corr_method=options["corr_method"],
-            symbol_source=source,
-            status_sink=lambda health: status_store.save_status(instance, health),
-        )
+        ingest = build_ingest(ingest_options(options), say=self.stdout.write,
+                              warn=self.stderr.write)
         started = time.monotonic()
-
-        async def main() -> None:
-            loop = asyncio.get_running_loop()
-            for sig in (signal.SIGINT, signal.SIGTERM):
-                loop.add_signal_handler(sig, pipeline.stop)
-            control = (layer, CONTROL_GROUP) if layer is not None else None
-            server = None
-            if metrics is not None:
-                try:
-                    server = await start_metrics_server(*metrics, ingest_registry(pipeline))
-                except OSError as exc:
-                    raise CommandError(f"--metrics: cannot listen on {options['metrics']}: "
-                                       f"{exc.strerror or exc}") from None
-            if warm:
-                await self._warm_start(engine, recorder, source, sharded=shard is not None)
-            try:
-                await pipeline.run(
-                    duration=options["duration"],
-                    control=control,
-                    finite_feeds="replay" in feeds_wanted,
-                )
-            finally:
-                if server is not None:
-                    server.close()
-                with contextlib.suppress(Exception):
-                    await status_store.remove_status(instance)
-
         try:
-            if serve is not None:
-                host, port = serve
+            if ingest.options.serve is not None:
+                host, port = ingest.options.serve
                 self.stdout.write(f"Market Pulse serving on http://{host}:{port}/", ending="\n")
                 self.stdout.flush()
-                serve_embedded(host, port, main)
+                serve_embedded(host, port, ingest.run)
             else:
-                asyncio.run(main())
-        except ServeError as exc:
+                asyncio.run(ingest.run())
+        except (ServeError, ServiceError) as exc:
             raise CommandError(str(exc)) from None
         seconds = time.monotonic() - started
         if options["summary"]:
-            write_summary(options["summary"], self._summary(pipeline, seconds))
+            write_summary(options["summary"], ingest.summary(seconds))
+        pipeline = ingest.pipeline
         self.stdout.write(
             f"processed {pipeline.ticks} ticks in {seconds:.1f} s; "
             f"events emitted {pipeline.emitted}, persisted {pipeline.events_counts()['persisted']}"
         )
-
-    async def _warm_start(self, engine: Engine, recorder: Recorder | None, source: Any, *,
-                          sharded: bool) -> None:
-        """Replay the recorded recent market into the engine (its events are not re-sent)."""
-        symbols = [ref.symbol for ref in await source()] if sharded else None
-        since = time.time() - settings.PULSE_RECORD_RETENTION
-        try:
-            report = await warm_start(engine, since, recorder=recorder, symbols=symbols)
-        except Exception as exc:  # a cold start is worse than none only in comfort
-            self.stderr.write(f"warm start skipped: {type(exc).__name__}: {exc}")
-            return
-        self.warm_report = report.as_dict()
-        self.stdout.write(
-            f"warm start: {report.ticks} recorded ticks of {report.symbols} symbols in "
-            f"{report.seconds:.2f} s"
-        )
-
-    def _build_feeds(
-        self, names: list[str], queue: TickQueue, options: dict[str, Any]
-    ) -> dict[str, Feed]:
-        feeds: dict[str, Feed] = {}
-        for name in dict.fromkeys(names):
-            feed_options = dict(settings.PULSE_FEED_OPTIONS.get(name, {}))
-            if name == "replay":
-                feed_options.update(
-                    paths=options["replay_file"],
-                    format=options["replay_format"],
-                    speed=options["replay_speed"],
-                )
-            try:
-                feeds[name] = feed_class(name)([], queue, **feed_options)
-            except FeedConfigError as exc:
-                raise CommandError(f"feed {name}: {exc}") from None
-        return feeds
-
-    def _summary(self, pipeline: PulsePipeline, seconds: float) -> dict[str, Any]:
-        health = pipeline.health()
-        return build_summary(
-            ticks=pipeline.ticks,
-            seconds=seconds,
-            symbols=pipeline.engine.snapshots(),
-            feeds=health["feeds"],
-            emitted=pipeline.emitted,
-            persisted=pipeline.events_counts()["persisted"],
-            correlation=pipeline.last_correlation,
-            engine=pipeline.engine.stats(),
-            extra={"queue": health["queue"], "store": health["store"],
-                   "unrouted": health["unrouted"], "recording": health["recording"],
-                   "webhooks": health["webhooks"],
-                   "warm_start": getattr(self, "warm_report", None)},
-        )
-
-
-def _parsed(value: str | None, parse: Callable[[str], Any], option: str) -> Any:
-    """Return ``parse(value)`` (None when the option is absent); a bad value is a one-line
-    CommandError naming the option."""
-    if not value:
-        return None
-    try:
-        return parse(value)
-    except ValueError as exc:
-        raise CommandError(f"{option}: {exc}") from None
