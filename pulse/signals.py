@@ -17,7 +17,7 @@ from django.db.models.signals import post_delete, post_save
 from django.dispatch import receiver
 
 from pulse.models import Watchlist, WatchlistItem
-from pulse.realtime.broadcast import WATCHLIST_CHANGED, user_group
+from pulse.realtime.broadcast import USER_LOGOUT, WATCHLIST_CHANGED, user_group
 
 logger = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def close_sockets_on_logout(sender: Any, request: Any, user: Any, **kwargs: Any)
     if layer is None:
         return
     try:
-        async_to_sync(layer.group_send)(user_group(user.pk), {"type": "user.logout"})
+        async_to_sync(layer.group_send)(user_group(user.pk), {"type": USER_LOGOUT})
     except Exception as exc:  # logging out must work even if the layer is down
         logger.warning("could not close sockets of user %s: %s", user.pk, exc)
 

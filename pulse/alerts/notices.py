@@ -1,7 +1,7 @@
 """In-app alert messages for the per-user channel group, and the payload of webhooks.
 
 The consumer (``pulse.live.consumer``) relays ``pulse.alert`` group messages verbatim: the
-``text`` is the browser message, serialized once here.
+``text`` is the browser message, built once by ``pulse.realtime.messages`` from a rule.
 """
 
 from __future__ import annotations
@@ -10,9 +10,10 @@ from datetime import UTC, datetime
 from typing import Any
 
 from pulse.alerts.matching import RuleSpec
-from pulse.realtime.broadcast import dumps, user_group
+from pulse.realtime import messages
+from pulse.realtime.broadcast import ALERT, user_group
 
-ALERT = "pulse.alert"
+# The event fields an alert toast carries (the full event is in the events page).
 _EVENT_FIELDS = ("id", "symbol", "asset", "type", "direction", "severity", "ts", "value",
                  "z", "window", "price", "message")
 
@@ -22,7 +23,7 @@ def webhook_payload(spec: RuleSpec, event: dict[str, Any], now: float) -> dict[s
     return {
         "id": str(event.get("id", "")),
         "type": "pulse.alert",
-        "rule": {"id": spec.id, "name": spec.name},
+        "rule": _rule(spec),
         "event": event,
         "fired_at": datetime.fromtimestamp(now, tz=UTC).isoformat(),
     }
@@ -30,23 +31,18 @@ def webhook_payload(spec: RuleSpec, event: dict[str, Any], now: float) -> dict[s
 
 def alert_text(spec: RuleSpec, event: dict[str, Any]) -> str:
     """Return the browser message of one alert (toast; sound and notification flags)."""
-    return dumps({
-        "type": "alert",
-        "rule": {"id": spec.id, "name": spec.name},
-        "event": {key: event.get(key) for key in _EVENT_FIELDS},
-        "sound": spec.sound,
-        "notify": spec.browser_notification,
-    })
+    return messages.alert_text(_rule(spec), {key: event.get(key) for key in _EVENT_FIELDS},
+                               sound=spec.sound, notify=spec.browser_notification)
 
 
 def throttle_text(spec: RuleSpec, suppressed: int) -> str:
     """Return the browser message telling the owner a rule hit its rate limit."""
-    return dumps({
-        "type": "alert_throttled",
-        "rule": {"id": spec.id, "name": spec.name},
-        "suppressed": suppressed,
-        "limit_per_minute": spec.max_per_minute,
-    })
+    return messages.alert_throttled_text(_rule(spec), suppressed, spec.max_per_minute)
+
+
+def _rule(spec: RuleSpec) -> dict[str, Any]:
+    """Return how a message names a rule."""
+    return {"id": spec.id, "name": spec.name}
 
 
 class LayerNotifier:

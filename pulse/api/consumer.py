@@ -2,8 +2,9 @@
 
 Unlike the page socket, what it carries is chosen by the client: symbols and/or the
 caller's own watchlists, subscribed and unsubscribed at will. ``snapshot`` and ``event``
-messages are the pages' (``pulse.realtime.broadcast``), relayed from the same group messages and
-filtered to the subscribed symbols. Limits per socket: inbound size, inbound rate (token
+messages are the pages', relayed from the same group messages and filtered to the
+subscribed symbols by the shared base (``pulse.realtime.relay``); every message is built in
+``pulse.realtime.messages``. Limits per socket: inbound size, inbound rate (token
 bucket), symbols; flow control is the pages' (``pulse.realtime.flow_control``): the client
 acknowledges what it processed, snapshots are dropped while it lags, and a client too far
 behind is closed (4408). Every close is preceded by an ``error`` message naming the reason
@@ -22,12 +23,11 @@ from typing import Any
 import orjson
 from channels.db import database_sync_to_async
 
-from pulse.api import revocation, tokens
-from pulse.api import stream_messages as msg
+from pulse.api import close_codes, tokens
 from pulse.api.limits import StreamLimits, TokenBucket
 from pulse.models import Instrument, Watchlist
 from pulse.realtime import broadcast
-from pulse.realtime.flow_control import SendWindow
+from pulse.realtime import messages as msg
 from pulse.realtime.relay import RelayConsumer
 
 logger = logging.getLogger(__name__)
@@ -38,25 +38,20 @@ _SYMBOL = re.compile(r"^[A-Za-z0-9._/-]{1,32}$")
 class ApiStreamConsumer(RelayConsumer):
     """Stream snapshots and events of the symbols a token's owner subscribes to."""
 
+    socket = "api"
+    send_empty_keyframes = False
     # Seconds between heartbeats; each also re-checks the token and re-reads watchlists.
     heartbeat_interval = 15.0
     limits = StreamLimits()
-    window_factory = SendWindow
     clock = staticmethod(time.monotonic)
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.window = self.window_factory()
         self.bucket = TokenBucket(self.limits.rate_per_second, self.limits.burst)
         self.symbol_subs: set[str] = set()  # symbols subscribed by name
         self.watchlist_subs: dict[int, tuple[str, ...]] = {}  # watchlist id -> its symbols
-        self.visible: frozenset[str] = frozenset()  # union of both: what is relayed
-        self.last_seq: dict[str, int] = {}  # publisher (ingest shard) -> last seq
+        self.symbols = frozenset()  # union of both: what is relayed (never the whole market)
         self.token_id: int | None = None
-        self.user: Any = None
-        self.groups_joined: list[str] = []
-        self.loop_task: asyncio.Task | None = None
-        self.closing = False
 
     # Connection ------------------------------------------------------------------------
 
@@ -65,26 +60,15 @@ class ApiStreamConsumer(RelayConsumer):
         token = self.scope.get("api_token")
         await self.accept()
         if token is None:
-            await self._close(msg.CLOSE_UNAUTHENTICATED, "unauthenticated",
-                              "send a valid API token (?token= or Authorization: Bearer)")
+            await self.close_with(close_codes.CLOSE_UNAUTHENTICATED, "unauthenticated",
+                                  "send a valid API token (?token= or Authorization: Bearer)")
             return
         self.token_id, self.user = token.pk, token.user
-        self.groups_joined = [broadcast.PULSE_GROUP, revocation.API_GROUP,
-                              revocation.token_group(token.pk)]
-        for group in self.groups_joined:
-            await self.channel_layer.group_add(group, self.channel_name)
-        await self._send(msg.hello_text(self.user.get_username(), self.heartbeat_interval,
-                                        self.limits.as_dict()))
-        self.loop_task = asyncio.create_task(self._heartbeat_loop())
-
-    async def disconnect(self, code: int) -> None:
-        """Stop the heartbeat and leave every group."""
-        if self.loop_task is not None:
-            self.loop_task.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.loop_task
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        await self.join_groups([broadcast.PULSE_GROUP, broadcast.API_GROUP,
+                                broadcast.token_group(token.pk)])
+        await self.send_message("hello", msg.api_hello_text(
+            self.user.get_username(), self.heartbeat_interval, self.limits.as_dict()))
+        self.start_background(self._heartbeat_loop())
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         """Check size and rate, then handle one client request."""
@@ -92,21 +76,21 @@ class ApiStreamConsumer(RelayConsumer):
             return
         size = len(text_data.encode()) if text_data is not None else len(bytes_data or b"")
         if size > self.limits.max_message_bytes:
-            await self._close(msg.CLOSE_TOO_LARGE, "message_too_large",
-                              f"{size} bytes > {self.limits.max_message_bytes}")
+            await self.close_with(close_codes.CLOSE_TOO_LARGE, "message_too_large",
+                                  f"{size} bytes > {self.limits.max_message_bytes}")
             return
         if not self.bucket.allow(self.clock()):
-            await self._close(msg.CLOSE_RATE_LIMITED, "rate_limited",
-                              f"more than {self.limits.rate_per_second:g} messages/s "
-                              f"(burst {self.limits.burst})")
+            await self.close_with(close_codes.CLOSE_RATE_LIMITED, "rate_limited",
+                                  f"more than {self.limits.rate_per_second:g} messages/s "
+                                  f"(burst {self.limits.burst})")
             return
         try:
             request = orjson.loads(text_data if text_data is not None else bytes_data)
         except orjson.JSONDecodeError:
-            await self._send(msg.error_text("invalid_json", "send one JSON object"))
+            await self._error("invalid_json", "send one JSON object")
             return
         if not isinstance(request, dict):
-            await self._send(msg.error_text("invalid_json", "send one JSON object"))
+            await self._error("invalid_json", "send one JSON object")
             return
         await self._dispatch(request)
 
@@ -117,14 +101,14 @@ class ApiStreamConsumer(RelayConsumer):
         elif action == "unsubscribe":
             await self._unsubscribe(request)
         elif action == "ping":
-            await self._send(msg.pong_text(request.get("id"), time.time()))
+            await self.send_message("pong", msg.pong_text(request.get("id"), time.time()))
         elif action == "ack":
             if self.window.ack(request.get("received")):
-                await self._request_snapshot()
+                await self.request_snapshot()
         elif action == "resync":
-            await self._request_snapshot()
+            await self.request_snapshot()
         else:
-            await self._send(msg.error_text("unknown_action", action))
+            await self._error("unknown_action", action)
 
     # Subscriptions ---------------------------------------------------------------------
 
@@ -134,34 +118,31 @@ class ApiStreamConsumer(RelayConsumer):
         new_symbols: set[str] = set()
         new_lists: dict[int, tuple[str, ...]] = {}
         if symbols is not None:
-            cleaned = self._clean_symbols(symbols)
+            cleaned = await self._clean_symbols(symbols)
             if cleaned is None:
-                await self._send(msg.error_text(
-                    "invalid_symbols", "symbols must be a list of symbol strings"))
                 return
             missing = await self._unavailable_symbols(cleaned)
             if missing:
-                await self._close(msg.CLOSE_FORBIDDEN, "forbidden_symbol",
-                                  f"unknown or inactive: {', '.join(missing[:10])}")
+                await self.close_with(close_codes.CLOSE_FORBIDDEN, "forbidden_symbol",
+                                      f"unknown or inactive: {', '.join(missing[:10])}")
                 return
             new_symbols = set(cleaned)
         if watchlist is not None:
             if isinstance(watchlist, bool) or not isinstance(watchlist, int):
-                await self._send(msg.error_text("invalid_watchlist", "watchlist must be an id"))
+                await self._error("invalid_watchlist", "watchlist must be an id")
                 return
             listed = await self._watchlist_symbols(watchlist)
             if listed is None:
-                await self._close(msg.CLOSE_FORBIDDEN, "forbidden_watchlist",
-                                  f"watchlist {watchlist} is not yours")
+                await self.close_with(close_codes.CLOSE_FORBIDDEN, "forbidden_watchlist",
+                                      f"watchlist {watchlist} is not yours")
                 return
             new_lists[watchlist] = listed
         if symbols is None and watchlist is None:
-            await self._send(msg.error_text("invalid_subscribe", "give symbols or watchlist"))
+            await self._error("invalid_subscribe", "give symbols or watchlist")
             return
         total = self._union(self.symbol_subs | new_symbols, {**self.watchlist_subs, **new_lists})
         if len(total) > self.limits.max_symbols:
-            await self._send(msg.error_text(
-                "too_many_symbols", f"{len(total)} > {self.limits.max_symbols}"))
+            await self._error("too_many_symbols", f"{len(total)} > {self.limits.max_symbols}")
             return
         self.symbol_subs |= new_symbols
         self.watchlist_subs.update(new_lists)
@@ -175,10 +156,8 @@ class ApiStreamConsumer(RelayConsumer):
         else:
             symbols = request.get("symbols")
             if symbols is not None:
-                cleaned = self._clean_symbols(symbols)
+                cleaned = await self._clean_symbols(symbols)
                 if cleaned is None:
-                    await self._send(msg.error_text(
-                        "invalid_symbols", "symbols must be a list of symbol strings"))
                     return
                 self.symbol_subs -= set(cleaned)
             watchlist = request.get("watchlist")
@@ -187,10 +166,11 @@ class ApiStreamConsumer(RelayConsumer):
         await self._subscriptions_changed(snapshot=False)
 
     async def _subscriptions_changed(self, *, snapshot: bool = True) -> None:
-        self.visible = frozenset(self._union(self.symbol_subs, self.watchlist_subs))
-        await self._send(msg.subscribed_text(self.symbol_subs, self.watchlist_subs))
-        if snapshot and self.visible:
-            await self._request_snapshot()
+        self.symbols = frozenset(self._union(self.symbol_subs, self.watchlist_subs))
+        await self.send_message("subscribed", msg.subscribed_text(self.symbol_subs,
+                                                                  self.watchlist_subs))
+        if snapshot and self.symbols:
+            await self.request_snapshot()
 
     @staticmethod
     def _union(symbols: set[str], lists: dict[int, tuple[str, ...]]) -> set[str]:
@@ -199,68 +179,33 @@ class ApiStreamConsumer(RelayConsumer):
             total.update(listed)
         return total
 
-    def _clean_symbols(self, symbols: Any) -> list[str] | None:
-        if not isinstance(symbols, list) or len(symbols) > self.limits.max_symbols:
-            return None
-        if not all(isinstance(s, str) and _SYMBOL.match(s) for s in symbols):
+    async def _clean_symbols(self, symbols: Any) -> list[str] | None:
+        """Return ``symbols`` upper-cased, or None after telling the client they are bad."""
+        if (not isinstance(symbols, list) or len(symbols) > self.limits.max_symbols
+                or not all(isinstance(s, str) and _SYMBOL.match(s) for s in symbols)):
+            await self._error("invalid_symbols", "symbols must be a list of symbol strings")
             return None
         return [s.upper() for s in symbols]
 
     # Group and reply message handlers -------------------------------------------------
 
-    async def pulse_snapshot(self, message: dict[str, Any]) -> None:
-        """Forward the subscribed rows (dropped while the client lags; a resync repairs)."""
-        if not message.get("reply"):
-            await self._note_seq(message)
-        texts = [text for symbol, text in message["rows"].items() if symbol in self.visible]
-        if not texts or not self.window.allow_snapshot():
-            return
-        await self._send(broadcast.snapshot_text(message["seq"], message["ts"],
-                                                 message["full"], texts))
-
-    async def pulse_event(self, message: dict[str, Any]) -> None:
-        """Forward a stress event of a subscribed symbol (never dropped)."""
-        await self._note_seq(message)
-        if message["symbol"] in self.visible:
-            self.window.note_sent(event=True)
-            await self._send(broadcast.event_text(message["seq"], message["event"]),
-                             counted=True)
-
-    async def pulse_health(self, message: dict[str, Any]) -> None:
-        """Track the sequence only: feed health is served by ``GET /api/v1/health``."""
-        await self._note_seq(message)
-
-    async def pulse_correlation(self, message: dict[str, Any]) -> None:
-        """Track the sequence only: correlation is not part of the streaming API (yet)."""
-        if not message.get("reply"):
-            await self._note_seq(message)
-
-    async def pulse_history(self, message: dict[str, Any]) -> None:
-        """Ignore: this socket never asks for history."""
-
     async def api_token_revoked(self, message: dict[str, Any]) -> None:
         """Close this socket: its token was revoked."""
         if message.get("token") == self.token_id:
-            await self._close(msg.CLOSE_UNAUTHENTICATED, "token_revoked", "token revoked")
+            await self.close_with(close_codes.CLOSE_UNAUTHENTICATED, "token_revoked",
+                                  "token revoked")
 
     async def api_going_away(self, message: dict[str, Any]) -> None:
         """Close this socket: the server is shutting down (the client should reconnect)."""
-        await self._close(msg.CLOSE_GOING_AWAY, "going_away", "server shutting down")
+        await self.close_with(close_codes.CLOSE_GOING_AWAY, "going_away", "server shutting down")
 
     # Helpers --------------------------------------------------------------------------
 
-    async def _send(self, text: str, *, counted: bool = False) -> None:
-        if not counted:
-            self.window.note_sent()
-        if self.closing:
-            return
-        if self.window.too_far_behind():
-            await self._close(msg.CLOSE_TOO_SLOW, "too_slow",
-                              f"{self.window.backlog} messages unacknowledged")
-            return
-        await self.send(text_data=text)
+    async def _error(self, code: str, detail: Any = None) -> None:
+        """Tell the client a request was bad (the socket stays open)."""
+        await self.send_message("error", msg.error_text(code, detail))
 
-    async def _close(self, code: int, error: str, detail: str) -> None:
+    async def close_with(self, code: int, error: str, detail: str) -> None:
         """Send an ``error`` naming the reason, then close with ``code`` (once)."""
         if self.closing:
             return
@@ -276,7 +221,8 @@ class ApiStreamConsumer(RelayConsumer):
             await asyncio.sleep(self.heartbeat_interval)
             try:
                 await self._recheck()
-                await self._send(msg.heartbeat_text(time.time(), self.window.backlog))
+                await self.send_message("heartbeat", msg.heartbeat_text(time.time(),
+                                                                        self.window.backlog))
             except asyncio.CancelledError:
                 raise
             except Exception:
@@ -284,34 +230,21 @@ class ApiStreamConsumer(RelayConsumer):
 
     async def _recheck(self) -> None:
         if not await database_sync_to_async(tokens.still_valid)(self.token_id):
-            await self._close(msg.CLOSE_UNAUTHENTICATED, "token_revoked",
-                              "token revoked or expired")
+            await self.close_with(close_codes.CLOSE_UNAUTHENTICATED, "token_revoked",
+                                  "token revoked or expired")
             return
         changed = False
         for watchlist_id, before in list(self.watchlist_subs.items()):
             listed = await self._watchlist_symbols(watchlist_id)
             if listed is None:
-                await self._close(msg.CLOSE_FORBIDDEN, "forbidden_watchlist",
-                                  f"watchlist {watchlist_id} was deleted")
+                await self.close_with(close_codes.CLOSE_FORBIDDEN, "forbidden_watchlist",
+                                      f"watchlist {watchlist_id} was deleted")
                 return
             if listed != before:
                 self.watchlist_subs[watchlist_id] = listed
                 changed = True
         if changed:
             await self._subscriptions_changed()
-
-    async def _note_seq(self, message: dict[str, Any]) -> None:
-        """Ask for a full snapshot when one publisher's sequence shows a lost message."""
-        seq, source = message.get("seq", 0), message.get("src", "")
-        last = self.last_seq.get(source, 0)
-        self.last_seq[source] = seq
-        if last and (seq > last + 1 or seq < last) and self.visible:
-            await self._request_snapshot()
-
-    async def _request_snapshot(self) -> None:
-        await self.channel_layer.group_send(
-            broadcast.CONTROL_GROUP,
-            {"type": broadcast.REQUEST_SNAPSHOT, "reply_to": self.channel_name})
 
     @database_sync_to_async
     def _unavailable_symbols(self, symbols: list[str]) -> list[str]:

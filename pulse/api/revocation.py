@@ -10,18 +10,9 @@ from channels.layers import get_channel_layer
 
 from pulse.api import tokens
 from pulse.models import ApiToken
-from pulse.realtime import broadcast
+from pulse.realtime.broadcast import API_GROUP, GOING_AWAY, TOKEN_REVOKED, token_group
 
 logger = logging.getLogger(__name__)
-
-API_GROUP = "pulse-api"  # every API socket: server-wide notices
-TOKEN_REVOKED = "api.token_revoked"
-GOING_AWAY = "api.going_away"
-
-
-def token_group(token_id: int) -> str:
-    """Return the group of the sockets authenticated with token ``token_id``."""
-    return broadcast.group_name("api-token", token_id)
 
 
 def revoke(token: ApiToken) -> None:

@@ -6,14 +6,15 @@ instrument (``?symbol=AAPL``, the symbol page: market data is not private, watch
 Messages from ingest arrive pre-serialized per symbol, so relaying is a filter and a string
 join. Per-page data (correlation for this page's symbols, base and bucket; price history)
 is asked of ingest over the control group and answered on this socket's channel, so any
-number of web processes work without sharing ingest's memory. The browser-facing schema is
-documented in ``docs/websocket.md``.
+number of web processes work without sharing ingest's memory. Relaying, sequence tracking
+and flow control are the shared base's (``pulse.realtime.relay``); messages are built in
+``pulse.realtime.messages``, their schema is ``pulse.realtime.schema`` and
+``docs/websocket.md`` documents them.
 """
 
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 from typing import Any
 from urllib.parse import parse_qs
@@ -24,7 +25,7 @@ from channels.db import database_sync_to_async
 from pulse.models import Instrument, Watchlist
 from pulse.ops.metrics import CLIENTS, WS_MESSAGES
 from pulse.realtime import broadcast
-from pulse.realtime.flow_control import SendWindow
+from pulse.realtime import messages as msg
 from pulse.realtime.relay import RelayConsumer
 
 logger = logging.getLogger(__name__)
@@ -32,14 +33,16 @@ logger = logging.getLogger(__name__)
 CLOSE_UNAUTHENTICATED = 4401
 CLOSE_FORBIDDEN = 4403
 CLOSE_TRY_AGAIN = 1013  # RFC 6455 "try again later": the page reconnects with backoff
-CLOSE_NOT_FOUND = 4404
-CLOSE_TOO_SLOW = 4408
+CLOSE_NOT_FOUND = 4404  # 4408 (too slow) is the base's: pulse.realtime.relay
 BUCKETS = (10, 20, 30)
 MAX_REQUEST_BYTES = 4096
 
 
 class PulseConsumer(RelayConsumer):
     """Relay snapshots, events, health and correlation to one logged-in page."""
+
+    socket = "page"
+    sent_counter = WS_MESSAGES
 
     # Seconds between refreshes of this page's correlation (answered by ingest, no database).
     # A 5-15 minute correlation barely moves in a few seconds; each refresh is a request and
@@ -50,26 +53,16 @@ class PulseConsumer(RelayConsumer):
     reread_interval = 60.0
     # Shortest interval between two history requests of one socket (they are heavier).
     history_min_interval = 2.0
-    # Builds each socket's flow-control window (tests narrow its limits).
-    window_factory = SendWindow
-
-    symbols: frozenset[str] | None = None  # None: the whole market
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.last_seq: dict[str, int] = {}  # publisher (ingest shard) -> last sequence number
-        self.window = self.window_factory()
         self.watchlist: dict[str, Any] | None = None
         self.watchlist_param: str | None = None
         self.symbol_mode = False
         self.corr_base: str | None = None
         self.corr_bucket: int | None = None
         self.last_history_request = -1e9
-        self.user: Any = None
-        self.groups_joined: list[str] = []
-        self.refresher: asyncio.Task | None = None
         self.counted = False
-        self.closing = False  # closed for being too slow: send nothing more
 
     async def connect(self) -> None:
         """Accept logged-in users; close with 4401/4403/4404 after accept (the page learns why)."""
@@ -97,30 +90,22 @@ class PulseConsumer(RelayConsumer):
                 return
         self.symbols = None if symbols is None else frozenset(symbols)
         self._set_correlation(self._query_param("base"), self._query_param("bucket"))
-        groups = [broadcast.PULSE_GROUP, broadcast.user_group(user.pk)]
         try:
-            for group in groups:
-                await self.channel_layer.group_add(group, self.channel_name)
-                self.groups_joined.append(group)
+            await self.join_groups([broadcast.PULSE_GROUP, broadcast.user_group(user.pk)])
         except Exception as exc:  # e.g. Redis restarting: the page retries with backoff
             logger.warning("could not join groups for %s: %s", self.channel_name, exc)
             await self.close(code=CLOSE_TRY_AGAIN)
             return
-        await self._send("hello", broadcast.hello_text(user.get_username(), self.watchlist,
-                                                       symbols))
-        await self._request_snapshot()
+        await self.send_message("hello", msg.hello_text(user.get_username(), self.watchlist,
+                                                        symbols))
+        await self.request_snapshot()
         if not self.symbol_mode:
             await self._request_correlation()
-        self.refresher = asyncio.create_task(self._refresh_loop())
+        self.start_background(self._refresh_loop())
 
     async def disconnect(self, code: int) -> None:
-        """Leave every group this socket joined and stop its refresh task."""
-        if self.refresher is not None:
-            self.refresher.cancel()
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await self.refresher
-        for group in self.groups_joined:
-            await self.channel_layer.group_discard(group, self.channel_name)
+        """Stop the refresh task, leave every group and stop counting this client."""
+        await super().disconnect(code)
         if self.counted:
             CLIENTS.dec()
             self.counted = False
@@ -138,49 +123,25 @@ class PulseConsumer(RelayConsumer):
         action = request.get("action")
         if action == "ack":
             if self.window.ack(request.get("received")):
-                await self._request_snapshot()
+                await self.request_snapshot()
         elif action == "resync":
-            await self._request_snapshot()
+            await self.request_snapshot()
         elif action == "correlation" and not self.symbol_mode:
             self._set_correlation(request.get("base"), request.get("bucket"))
             await self._request_correlation()
         elif action == "history":
             await self._request_history(request)
         elif action == "stats":
-            await self._send("stats", broadcast.stats_text(self.window.stats()))
+            await self.send_message("stats", msg.stats_text(self.window.stats()))
 
     # Group and reply message handlers -------------------------------------------------
 
-    async def pulse_snapshot(self, message: dict[str, Any]) -> None:
-        """Forward the rows this socket may see as one message (dropped if the page lags)."""
-        if not message.get("reply"):  # replies reach one socket outside the group sequence
-            await self._note_seq(message)
-        rows: dict[str, str] = message["rows"]
-        if self.symbols is None:
-            texts = list(rows.values())
-        else:
-            texts = [text for symbol, text in rows.items() if symbol in self.symbols]
-            if not texts and not message["full"]:
-                return
-        if not self.window.allow_snapshot():
-            return
-        await self._send("snapshot", broadcast.snapshot_text(
-            message["seq"], message["ts"], message["full"], texts))
-
-    async def pulse_event(self, message: dict[str, Any]) -> None:
-        """Forward a stress event if its symbol is visible here (never dropped)."""
-        await self._note_seq(message)
-        if self.symbols is None or message["symbol"] in self.symbols:
-            self.window.note_sent(event=True)
-            await self._send("event", broadcast.event_text(message["seq"], message["event"]),
-                             counted=True)
-
     async def pulse_health(self, message: dict[str, Any]) -> None:
         """Forward feed health (not user data: the same for everyone)."""
-        await self._note_seq(message)
+        await super().pulse_health(message)
         if self.window.backlog > self.window.pause_above:
             return  # periodic and superseded by the next one, like snapshots
-        await self._send("health", broadcast.health_text(message["seq"], message["health"]))
+        await self.send_message("health", msg.health_text(message["seq"], message["health"]))
 
     async def pulse_correlation(self, message: dict[str, Any]) -> None:
         """Forward a correlation reply for this page, restricted to its symbols.
@@ -188,15 +149,13 @@ class PulseConsumer(RelayConsumer):
         The periodic broadcast matrix is not forwarded: its symbols and base are ingest's
         choice, not the page's; pages ask for their own (see ``_request_correlation``).
         """
-        if not message.get("reply"):
-            await self._note_seq(message)
-            return
-        if self.symbol_mode:
+        await super().pulse_correlation(message)
+        if not message.get("reply") or self.symbol_mode:
             return
         text = message["correlation"]
         if self.symbols is not None:
             text = broadcast.dumps(restrict_correlation(orjson.loads(text), self.symbols))
-        await self._send("correlation", broadcast.correlation_text(message["seq"], text))
+        await self.send_message("correlation", msg.correlation_text(message["seq"], text))
 
     async def pulse_history(self, message: dict[str, Any]) -> None:
         """Forward a price-history reply, keeping only this socket's symbols."""
@@ -206,12 +165,12 @@ class PulseConsumer(RelayConsumer):
             series = data.get("series") or {}
             data["series"] = {s: v for s, v in series.items() if s in self.symbols}
             text = broadcast.dumps(data)
-        await self._send("history", broadcast.history_text(text))
+        await self.send_message("history", msg.history_text(text))
 
     async def pulse_alert(self, message: dict[str, Any]) -> None:
         """Forward an alert of one of this user's rules (or a throttling notice): a toast."""
         if not self.symbol_mode:
-            await self._send("alert", message["text"])
+            await self.send_message("alert", message["text"])
 
     async def watchlist_changed(self, message: dict[str, Any]) -> None:
         """Re-read the watchlist now: its owner changed one of their lists."""
@@ -222,21 +181,6 @@ class PulseConsumer(RelayConsumer):
         await self.close(code=CLOSE_UNAUTHENTICATED)
 
     # Helpers --------------------------------------------------------------------------
-
-    async def _send(self, kind: str, text: str, *, counted: bool = False) -> None:
-        """Send one message and count it (per type, and in the socket's send window)."""
-        if not counted:
-            self.window.note_sent()
-        if self.closing:
-            return
-        if self.window.too_far_behind():
-            logger.info("closing %s: %d messages unacknowledged", self.channel_name,
-                        self.window.backlog)
-            self.closing = True
-            await self.close(code=CLOSE_TOO_SLOW)
-            return
-        await self.send(text_data=text)
-        WS_MESSAGES.labels(kind).inc()
 
     async def _refresh_loop(self) -> None:
         """Refresh this page's correlation every few seconds; re-read the list now and then."""
@@ -267,38 +211,15 @@ class PulseConsumer(RelayConsumer):
         new = None if symbols is None else frozenset(symbols)
         if new != self.symbols or watchlist != self.watchlist:
             self.symbols, self.watchlist = new, watchlist
-            await self._send("watchlist", broadcast.watchlist_text(watchlist, symbols))
-            await self._request_snapshot()
+            await self.send_message("watchlist", msg.watchlist_text(watchlist, symbols))
+            await self.request_snapshot()
             await self._request_correlation()
-
-    async def _note_seq(self, message: dict[str, Any]) -> None:
-        """Ask for a full snapshot when the publisher's sequence shows a lost message.
-
-        Sequence numbers are tracked per publishing ingest process (``src``), so messages
-        of several shards interleave freely; a restarted publisher starts again at 1, which
-        also triggers a resync.
-        """
-        seq = message.get("seq", 0)
-        source = message.get("src", "")
-        last = self.last_seq.get(source, 0)
-        gap = last and (seq > last + 1 or seq < last)
-        self.last_seq[source] = seq
-        if gap:
-            logger.info("sequence gap before %d on %s: resync", seq, self.channel_name)
-            await self._request_snapshot()
-
-    async def _control(self, kind: str, **fields: Any) -> None:
-        await self.channel_layer.group_send(
-            broadcast.CONTROL_GROUP, {"type": kind, "reply_to": self.channel_name, **fields})
-
-    async def _request_snapshot(self) -> None:
-        await self._control(broadcast.REQUEST_SNAPSHOT)
 
     async def _request_correlation(self) -> None:
         symbols = None if self.symbols is None else sorted(self.symbols)
         if symbols is not None and len(symbols) < 2:
             return
-        await self._control(broadcast.REQUEST_CORRELATION, symbols=symbols,
+        await self.ask_ingest(broadcast.REQUEST_CORRELATION, symbols=symbols,
                             base=self.corr_base, bucket=self.corr_bucket)
 
     async def _request_history(self, request: dict[str, Any]) -> None:
@@ -318,7 +239,7 @@ class PulseConsumer(RelayConsumer):
         if not symbols:
             return
         self.last_history_request = loop.time()
-        await self._control(broadcast.REQUEST_HISTORY, symbols=symbols, seconds=seconds,
+        await self.ask_ingest(broadcast.REQUEST_HISTORY, symbols=symbols, seconds=seconds,
                             step=step)
 
     def _set_correlation(self, base: Any, bucket: Any) -> None:

@@ -1,3 +1,4 @@
-"""What travels between ingest and the web processes: group and message names
-(``broadcast``), the relay consumer base (``relay``) and per-client flow control
-(``flow_control``)."""
+"""What travels between ingest, the web processes and the clients: channel-layer groups,
+types and the publisher (``broadcast``), every message a client receives (``messages``) and
+its schema (``schema``), the consumer base both sockets share (``relay``) and per-client
+flow control (``flow_control``)."""

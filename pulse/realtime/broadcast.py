@@ -1,7 +1,8 @@
-"""The one place that names channel-layer groups and message types and builds payloads.
+"""The one place that names channel-layer groups and message types, and the publisher.
 
-Ingest publishes here; consumers relay to browsers. Every browser-facing message is JSON with
-a ``type`` and a ``seq`` (the publisher's sequence number, so a gap means lost messages).
+Ingest publishes here; consumers (``pulse.realtime.relay``) relay to browsers and API
+clients, whose messages are built in ``pulse.realtime.messages``. Every relayed message
+carries a ``seq`` (the publisher's sequence number, so a gap means lost messages).
 Snapshot rows and events are serialized once, at publish time, as per-symbol JSON fragments:
 a consumer filters by the symbols its user may see and joins the fragments into one message
 without re-serializing anything (see README, "WebSocket protocol").
@@ -23,24 +24,35 @@ every one also carries ``src``, the publishing ingest process, whose ``seq`` it 
   ``{"src", "samples": json}``, the correlation grid samples of the sender's own symbols
   (``pulse.ingest.grid_exchange``)
 
-Replies (``"reply": true``) reach one consumer outside the group sequence. The browser-facing
-schema, with an example per message type, is in ``docs/websocket.md``.
+Sent by the web processes and ingest to other groups:
+
+- ``pulse.alert`` (to a user's group): ``{"text": alert_json}``, an ``alert`` or
+  ``alert_throttled`` message built by ``pulse.realtime.messages``, relayed verbatim
+- ``watchlist.changed`` (to a user's group): one of their watchlists changed
+- ``user.logout`` (to a user's group): close every socket of that user
+- ``api.token_revoked`` (to a token's group): ``{"token": id}``; close its sockets
+- ``api.going_away`` (to the API group): the server is shutting down
+
+Replies (``"reply": true``) reach one consumer outside the group sequence. The client-facing
+schema is ``pulse.realtime.schema``, with an example per message type in
+``docs/websocket.md`` and ``docs/api.md``.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from typing import Any
 
 import orjson
 
 logger = logging.getLogger(__name__)
 
-PULSE_GROUP = "pulse"
-CONTROL_GROUP = "pulse-control"
+PULSE_GROUP = "pulse"  # every client socket: ingest's broadcasts
+CONTROL_GROUP = "pulse-control"  # ingest processes: requests of the consumers
 GRID_GROUP = "pulse-grid"  # ingest shards only: each other's correlation grid samples
+API_GROUP = "pulse-api"  # every API socket: server-wide notices
 
 SNAPSHOT = "pulse.snapshot"
 EVENT = "pulse.event"
@@ -53,6 +65,10 @@ WATCHLIST_CHANGED = "watchlist.changed"
 REQUEST_CORRELATION = "pulse.request_correlation"
 REQUEST_HISTORY = "pulse.request_history"
 GRID_SAMPLES = "pulse.grid_samples"
+ALERT = "pulse.alert"
+USER_LOGOUT = "user.logout"
+TOKEN_REVOKED = "api.token_revoked"
+GOING_AWAY = "api.going_away"
 
 _GROUP_UNSAFE = re.compile(r"[^A-Za-z0-9_.-]")
 
@@ -72,59 +88,14 @@ def user_group(user_id: int) -> str:
     return group_name("user", user_id)
 
 
+def token_group(token_id: int) -> str:
+    """Return the group of the API sockets authenticated with token ``token_id``."""
+    return group_name("api-token", token_id)
+
+
 def dumps(data: Any) -> str:
     """Serialize ``data`` to compact JSON text; NaN and infinities become ``null``."""
     return orjson.dumps(data).decode()
-
-
-# Browser-facing JSON, built from pre-serialized fragments -------------------------------
-
-
-def snapshot_text(seq: int, ts: float | None, full: bool, rows: Iterable[str]) -> str:
-    """Return the browser ``snapshot`` message holding the given row fragments."""
-    return (
-        f'{{"type":"snapshot","seq":{seq},"ts":{dumps(ts)},"full":{dumps(full)},'
-        f'"rows":[{",".join(rows)}]}}'
-    )
-
-
-def event_text(seq: int, event_json: str) -> str:
-    """Return the browser ``event`` message for one pre-serialized event."""
-    return f'{{"type":"event","seq":{seq},"event":{event_json}}}'
-
-
-def health_text(seq: int, health_json: str) -> str:
-    """Return the browser ``health`` message."""
-    return f'{{"type":"health","seq":{seq},"health":{health_json}}}'
-
-
-def correlation_text(seq: int, correlation_json: str) -> str:
-    """Return the browser ``correlation`` message."""
-    return f'{{"type":"correlation","seq":{seq},"correlation":{correlation_json}}}'
-
-
-def history_text(history_json: str) -> str:
-    """Return the browser ``history`` message (recent price path per symbol)."""
-    return f'{{"type":"history","history":{history_json}}}'
-
-
-def watchlist_text(watchlist: Mapping[str, Any] | None, symbols: list[str] | None) -> str:
-    """Return the browser ``watchlist`` message: the list's symbols changed while open."""
-    return dumps({"type": "watchlist", "watchlist": watchlist, "symbols": symbols})
-
-
-def stats_text(stats: Mapping[str, Any]) -> str:
-    """Return the browser ``stats`` message: this socket's own delivery counters."""
-    return dumps({"type": "stats", **stats})
-
-
-def hello_text(
-    username: str, watchlist: Mapping[str, Any] | None, symbols: list[str] | None
-) -> str:
-    """Return the first message a socket gets: who it is and which symbols it will see."""
-    return dumps(
-        {"type": "hello", "user": username, "watchlist": watchlist, "symbols": symbols}
-    )
 
 
 class Publisher:

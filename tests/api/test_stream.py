@@ -10,8 +10,7 @@ from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
 from channels.testing import WebsocketCommunicator
 
-from pulse.api import revocation, tokens
-from pulse.api import stream_messages as msg
+from pulse.api import close_codes, revocation, tokens
 from pulse.api.consumer import ApiStreamConsumer
 from pulse.api.limits import StreamLimits, TokenBucket
 from pulse.realtime.broadcast import PULSE_GROUP, dumps
@@ -89,7 +88,7 @@ async def test_it_closes_4401_without_a_valid_token(token):
     comm = socket(token)
     ok, _ = await comm.connect()
     assert ok  # accepted first, so the client can read why it is closed
-    error = await closed_with(comm, msg.CLOSE_UNAUTHENTICATED)
+    error = await closed_with(comm, close_codes.CLOSE_UNAUTHENTICATED)
     assert error["error"] == "unauthenticated"
 
 
@@ -98,7 +97,7 @@ async def test_it_ignores_the_session_cookie(alice):
     comm = socket(extra_headers=[(b"cookie", cookie.encode()),
                                  (b"origin", b"http://evil.example.com")])
     await comm.connect()
-    await closed_with(comm, msg.CLOSE_UNAUTHENTICATED)
+    await closed_with(comm, close_codes.CLOSE_UNAUTHENTICATED)
 
 
 async def test_it_accepts_the_token_in_the_query_or_the_header_without_origin(alice):
@@ -115,11 +114,11 @@ async def test_a_revoked_token_closes_open_sockets_with_4401_and_cannot_reconnec
     comm = socket(raw)
     await opened(comm)
     await sync_to_async(revocation.revoke)(token)
-    error = await closed_with(comm, msg.CLOSE_UNAUTHENTICATED)
+    error = await closed_with(comm, close_codes.CLOSE_UNAUTHENTICATED)
     assert error["error"] == "token_revoked"
     again = socket(raw)
     await again.connect()
-    await closed_with(again, msg.CLOSE_UNAUTHENTICATED)
+    await closed_with(again, close_codes.CLOSE_UNAUTHENTICATED)
 
 
 class QuickHeartbeat(ApiStreamConsumer):
@@ -152,7 +151,7 @@ async def test_an_expired_token_is_noticed_at_the_next_heartbeat(alice):
         if message["type"] == "error":
             break
     assert message["error"] == "token_revoked"
-    assert (await comm.receive_output(timeout=2))["code"] == msg.CLOSE_UNAUTHENTICATED
+    assert (await comm.receive_output(timeout=2))["code"] == close_codes.CLOSE_UNAUTHENTICATED
 
 
 # Subscriptions and relay ----------------------------------------------------------------
@@ -207,7 +206,7 @@ async def test_alice_cannot_subscribe_to_bobs_watchlist_4403(alice, bob, market)
     comm = socket(await new_token(alice))
     await opened(comm)
     await comm.send_to(text_data=json.dumps({"action": "subscribe", "watchlist": bobs.pk}))
-    error = await closed_with(comm, msg.CLOSE_FORBIDDEN)
+    error = await closed_with(comm, close_codes.CLOSE_FORBIDDEN)
     assert error["error"] == "forbidden_watchlist"
 
 
@@ -218,7 +217,7 @@ async def test_unknown_or_inactive_symbols_close_4403(alice, market):
         comm = socket(await new_token(alice))
         await opened(comm)
         await comm.send_to(text_data=json.dumps({"action": "subscribe", "symbols": symbols}))
-        error = await closed_with(comm, msg.CLOSE_FORBIDDEN)
+        error = await closed_with(comm, close_codes.CLOSE_FORBIDDEN)
         assert error["error"] == "forbidden_symbol" and symbols[-1] in error["detail"]
 
 
@@ -245,7 +244,7 @@ async def test_a_message_over_4_kib_closes_4413(alice):
     comm = socket(await new_token(alice))
     await opened(comm)
     await comm.send_to(text_data=json.dumps({"action": "ping", "pad": "x" * 4096}))
-    error = await closed_with(comm, msg.CLOSE_TOO_LARGE)
+    error = await closed_with(comm, close_codes.CLOSE_TOO_LARGE)
     assert error["error"] == "message_too_large"
 
 
@@ -271,7 +270,7 @@ async def test_more_than_the_burst_of_messages_closes_4429(alice):
         await comm.send_to(text_data=json.dumps({"action": "ping", "id": i}))
         assert (await receive(comm))["id"] == i
     await comm.send_to(text_data=json.dumps({"action": "ping", "id": 20}))
-    error = await closed_with(comm, msg.CLOSE_RATE_LIMITED)
+    error = await closed_with(comm, close_codes.CLOSE_RATE_LIMITED)
     assert error["error"] == "rate_limited"
 
 
@@ -318,7 +317,7 @@ async def test_a_client_that_does_not_acknowledge_is_closed_4408(alice, market):
         outputs.append(output)
         if output["type"] == "websocket.close":
             break
-    assert output["code"] == msg.CLOSE_TOO_SLOW
+    assert output["code"] == close_codes.CLOSE_TOO_SLOW
     events = [o for o in outputs if '"type":"event"' in o.get("text", "")]
     assert len(events) <= 6  # bounded: never buffered for the slow client
 
@@ -341,7 +340,7 @@ async def test_a_server_going_away_closes_4503(alice):
     comm = socket(await new_token(alice))
     await opened(comm)
     await revocation.announce_going_away()
-    error = await closed_with(comm, msg.CLOSE_GOING_AWAY)
+    error = await closed_with(comm, close_codes.CLOSE_GOING_AWAY)
     assert error["error"] == "going_away"
 
 
