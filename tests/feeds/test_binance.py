@@ -21,8 +21,8 @@ from tests.feeds.servers import (
     binance_trade,
     queued,
     running,
-    wait_until,
 )
+from tests.waiting import until
 
 BTC = SymbolRef(CRYPTO, "BTCUSDT")
 ETH = SymbolRef(CRYPTO, "ETHUSDT")
@@ -223,7 +223,7 @@ async def test_it_stops_promptly_while_backing_off_from_a_dead_server() -> None:
     # The server is gone: every connect is refused.
     feed = BinanceFeed([BTC], TickQueue(), base_url=url, backoff_base=5.0, backoff_cap=5.0)
     async with running(feed):
-        await wait_until(lambda: feed.counters.state is FeedState.BACKING_OFF)
+        await until(lambda: feed.counters.state is FeedState.BACKING_OFF)
         assert "retry in" in feed.counters.reason
     assert feed.counters.state is FeedState.STOPPED
 
@@ -233,7 +233,7 @@ async def test_it_waits_at_least_a_minute_when_rate_limited_on_connect() -> None
         server.http_status = 429
         feed = BinanceFeed([BTC], TickQueue(), base_url=server.url, **FAST)
         async with running(feed):
-            await wait_until(lambda: feed.counters.state is FeedState.BACKING_OFF)
+            await until(lambda: feed.counters.state is FeedState.BACKING_OFF)
             assert feed.counters.reason == "HTTP 429 (rate limited); retry in 60.0s"
         assert server.refused == 1
 
@@ -243,7 +243,7 @@ async def test_it_fails_without_retrying_when_the_upgrade_is_forbidden() -> None
         server.http_status = 403
         feed = BinanceFeed([BTC], TickQueue(), base_url=server.url, **FAST)
         async with running(feed):
-            await wait_until(lambda: feed.counters.state is FeedState.FAILED)
+            await until(lambda: feed.counters.state is FeedState.FAILED)
             assert "HTTP 403" in feed.counters.reason
         assert server.refused == 1
 
