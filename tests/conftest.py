@@ -1,6 +1,9 @@
 """Shared fixtures: users with roles, free ports, and service/browser availability.
 
 alice and bob are ordinary users; bob must never see alice's watchlists or data.
+
+Tests marked ``shared_data`` (registered in pyproject.toml) read the Binance recordings in
+``../shared/data`` (``PULSE_SHARED_DATA`` points elsewhere) and skip cleanly without them.
 """
 
 from __future__ import annotations
@@ -15,7 +18,9 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data" / "binance-spot-2024-08-08"
+SHARED_DATA = (Path(os.environ.get("PULSE_SHARED_DATA") or REPO.parent / "shared" / "data")
+               / "binance-spot-2024-08-08")
+BINANCE_FILES = ("btcusdt_20240808.gz", "ethusdt_20240808.gz")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
@@ -26,6 +31,19 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, in CI, fail) a ``shared_data`` test before its fixtures read the files."""
+    if item.get_closest_marker("shared_data") is not None:
+        require_shared_data()
+
+
+def require_shared_data() -> Path:
+    """Return the recordings' directory; skip the test (fail in CI) if it is incomplete."""
+    present = all((SHARED_DATA / name).is_file() for name in BINANCE_FILES)
+    require(present, f"Binance recordings not found under {SHARED_DATA} (see PULSE_SHARED_DATA)")
+    return SHARED_DATA
 
 
 @pytest.fixture
@@ -39,10 +57,8 @@ def free_port() -> int:
 @pytest.fixture
 def binance_recordings() -> tuple[Path, Path]:
     """Return the recorded BTCUSDT and ETHUSDT sessions in ../shared/data."""
-    btc = SHARED_DATA / "btcusdt_20240808.gz"
-    eth = SHARED_DATA / "ethusdt_20240808.gz"
-    require(btc.is_file() and eth.is_file(), f"recordings not found under {SHARED_DATA}")
-    return btc, eth
+    data = require_shared_data()
+    return data / BINANCE_FILES[0], data / BINANCE_FILES[1]
 
 
 @pytest.fixture

@@ -7,7 +7,6 @@ import gzip
 import json
 import math
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,6 +14,7 @@ from pulse.engine.tick import CRYPTO, Tick
 from pulse.feeds.base import FeedConfigError, FeedState, SymbolRef, TickQueue
 from pulse.feeds.binance import Ack, BinanceFeed, parse_message
 from pulse.feeds.frames import Rejected
+from tests.conftest import SHARED_DATA
 from tests.feeds.servers import (
     FAST,
     FakeBinance,
@@ -26,8 +26,7 @@ from tests.waiting import until
 
 BTC = SymbolRef(CRYPTO, "BTCUSDT")
 ETH = SymbolRef(CRYPTO, "ETHUSDT")
-RECORDING = (Path(__file__).resolve().parents[2].parent / "shared" / "data"
-             / "binance-spot-2024-08-08" / "btcusdt_20240808.gz")
+RECORDING = SHARED_DATA / "btcusdt_20240808.gz"
 
 
 # --------------------------------------------------------------------------- parser
@@ -86,6 +85,7 @@ def test_it_rejects_malformed_frames_with_a_reason(raw: str | bytes, reason: str
     assert result.reason == reason
 
 
+@pytest.mark.shared_data
 def test_every_recorded_trade_message_parses_into_exactly_one_tick() -> None:
     trades = ticks = 0
     last_id = None
