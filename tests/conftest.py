@@ -2,7 +2,9 @@
 
 alice and bob are ordinary users; bob must never see alice's watchlists or data.
 
-Tests marked ``shared_data`` (registered in pyproject.toml) read the Binance recordings in
+Markers (registered in pyproject.toml): ``slow`` keeps a test out of the everyday loop
+(``make test-fast`` runs ``-m "not slow"``); whole directories of multi-process tests get it
+here, single tests by decorator. ``shared_data`` tests read the Binance recordings in
 ``../shared/data`` (``PULSE_SHARED_DATA`` points elsewhere) and skip cleanly without them.
 """
 
@@ -18,10 +20,17 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 REPO = Path(__file__).resolve().parents[1]
+TESTS = REPO / "tests"
 SHARED_DATA = (Path(os.environ.get("PULSE_SHARED_DATA") or REPO.parent / "shared" / "data")
                / "binance-spot-2024-08-08")
 BINANCE_FILES = ("btcusdt_20240808.gz", "ethusdt_20240808.gz")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Every test in these directories starts servers in other processes (an embedded server and
+# Chromium). tests/scaled is mixed: its multi-process modules (Redis, PostgreSQL, ingest and
+# daphne processes) mark themselves; its in-process ones (shards, metrics, loadtest helpers)
+# stay in the everyday loop.
+SLOW_DIRECTORIES = {"browser"}
 
 
 def require(condition: bool, reason: str) -> None:
@@ -31,6 +40,15 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under a :data:`SLOW_DIRECTORIES` directory ``slow``."""
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts if item.path.is_relative_to(TESTS) else ()
+        if parts and parts[0] in SLOW_DIRECTORIES:
+            item.add_marker(pytest.mark.slow)
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

@@ -354,6 +354,7 @@ async def test_a_reconnect_drops_only_the_resent_overlap_and_keeps_identical_gen
         assert feed.health()["duplicates"] == 3
 
 
+@pytest.mark.slow
 async def test_a_future_stamped_trade_is_dropped_and_a_skewed_provider_clock_recovers() -> None:
     queue = TickQueue()
     async with FakeEodhd() as server:

@@ -23,6 +23,8 @@ RHOS = (0.8, 0.5, 0.0, -0.6)
 RATES = ((0.2, 0.2), (0.2, 5.0), (1.0, 1.0), (5.0, 5.0))
 SEEDS = (101, 202)
 DURATION = 7200.0
+pytestmark = pytest.mark.slow  # ~10 s: 32 two-hour synthetic sessions and the recording
+
 
 def estimate(ticks, method: str, **settings) -> float:
     cfg = CorrelationConfig(window=DURATION, max_window=DURATION, **settings)
