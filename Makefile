@@ -1,11 +1,13 @@
 # The two commands (see README): `make run` and `make test`. Both build .venv on first use.
+# `make test-fast` is the everyday loop: the suite without tests marked slow (browser,
+# subprocess and service tests, long statistical checks), under a minute.
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
 VENV ?= .venv
 PY := $(VENV)/bin/python
 PORT ?= 8000
 HOST ?= 127.0.0.1
 
-.PHONY: run test lint bench-data clean
+.PHONY: run test test-fast lint bench-data clean
 
 $(VENV)/bin/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,10 @@ run: $(VENV)/.runtime-installed
 test: $(VENV)/.dev-installed
 	$(PY) -m ruff check .
 	$(PY) -m pytest
+
+test-fast: $(VENV)/.dev-installed
+	$(PY) -m ruff check .
+	$(PY) -m pytest -m "not slow"
 
 lint: $(VENV)/.dev-installed
 	$(PY) -m ruff check .

@@ -1,6 +1,11 @@
 """Shared fixtures: users with roles, free ports, and service/browser availability.
 
 alice and bob are ordinary users; bob must never see alice's watchlists or data.
+
+Markers (registered in pyproject.toml): ``slow`` keeps a test out of the everyday loop
+(``make test-fast`` runs ``-m "not slow"``); whole directories of multi-process tests get it
+here, single tests by decorator. ``shared_data`` tests read the Binance recordings in
+``../shared/data`` (``PULSE_SHARED_DATA`` points elsewhere) and skip cleanly without them.
 """
 
 from __future__ import annotations
@@ -15,8 +20,17 @@ from django.contrib.auth.models import Group
 from django.test import Client
 
 REPO = Path(__file__).resolve().parents[1]
-SHARED_DATA = REPO.parent / "shared" / "data" / "binance-spot-2024-08-08"
+TESTS = REPO / "tests"
+SHARED_DATA = (Path(os.environ.get("PULSE_SHARED_DATA") or REPO.parent / "shared" / "data")
+               / "binance-spot-2024-08-08")
+BINANCE_FILES = ("btcusdt_20240808.gz", "ethusdt_20240808.gz")
 IN_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Every test in these directories starts servers in other processes (an embedded server and
+# Chromium). tests/scaled is mixed: its multi-process modules (Redis, PostgreSQL, ingest and
+# daphne processes) mark themselves; its in-process ones (shards, metrics, loadtest helpers)
+# stay in the everyday loop.
+SLOW_DIRECTORIES = {"browser"}
 
 
 def require(condition: bool, reason: str) -> None:
@@ -26,6 +40,28 @@ def require(condition: bool, reason: str) -> None:
     if IN_CI:
         pytest.fail(f"required in CI: {reason}")
     pytest.skip(reason)
+
+
+@pytest.hookimpl(tryfirst=True)  # before ``-m`` deselects by marker
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark every test under a :data:`SLOW_DIRECTORIES` directory ``slow``."""
+    for item in items:
+        parts = item.path.relative_to(TESTS).parts if item.path.is_relative_to(TESTS) else ()
+        if parts and parts[0] in SLOW_DIRECTORIES:
+            item.add_marker(pytest.mark.slow)
+
+
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Skip (or, in CI, fail) a ``shared_data`` test before its fixtures read the files."""
+    if item.get_closest_marker("shared_data") is not None:
+        require_shared_data()
+
+
+def require_shared_data() -> Path:
+    """Return the recordings' directory; skip the test (fail in CI) if it is incomplete."""
+    present = all((SHARED_DATA / name).is_file() for name in BINANCE_FILES)
+    require(present, f"Binance recordings not found under {SHARED_DATA} (see PULSE_SHARED_DATA)")
+    return SHARED_DATA
 
 
 @pytest.fixture
@@ -39,10 +75,8 @@ def free_port() -> int:
 @pytest.fixture
 def binance_recordings() -> tuple[Path, Path]:
     """Return the recorded BTCUSDT and ETHUSDT sessions in ../shared/data."""
-    btc = SHARED_DATA / "btcusdt_20240808.gz"
-    eth = SHARED_DATA / "ethusdt_20240808.gz"
-    require(btc.is_file() and eth.is_file(), f"recordings not found under {SHARED_DATA}")
-    return btc, eth
+    data = require_shared_data()
+    return data / BINANCE_FILES[0], data / BINANCE_FILES[1]
 
 
 @pytest.fixture

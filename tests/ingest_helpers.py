@@ -12,6 +12,7 @@ from pulse.engine import Engine
 from pulse.feeds.base import TickQueue
 from pulse.ingest.pipeline import PulsePipeline
 from pulse.realtime.broadcast import CONTROL_GROUP, Publisher
+from tests.waiting import until
 
 
 @contextlib.asynccontextmanager
@@ -19,8 +20,12 @@ async def running_ingest(engine: Engine, source: str = "ingest-t") -> AsyncItera
     """Answer control-group requests with a pipeline around ``engine``, as ``runpulse`` does."""
     layer = get_channel_layer()
     pipeline = PulsePipeline(engine, TickQueue(10), {}, publisher=Publisher(layer, source))
+    # Requests sent before the task joins the control group would be lost: wait for it (the
+    # tests run on the in-memory layer, whose ``groups`` shows the members).
+    before = set(layer.groups.get(CONTROL_GROUP, ()))
     task = asyncio.create_task(pipeline._control_loop(layer, CONTROL_GROUP))
-    await asyncio.sleep(0.05)  # joined the control group
+    await until(lambda: set(layer.groups.get(CONTROL_GROUP, ())) - before,
+                what="ingest joining the control group")
     try:
         yield pipeline
     finally:

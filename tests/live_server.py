@@ -7,7 +7,6 @@ import os
 import re
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.parse
 import urllib.request
@@ -15,6 +14,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 from tests.conftest import REPO
+from tests.waiting import wait_until
 
 
 def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 40.0,
@@ -24,18 +24,19 @@ def wait_for_http(url: str, proc: subprocess.Popen, timeout: float = 40.0,
     ``describe`` returns what to show on failure (default: the process's output).
     """
     describe = describe or (lambda: proc.stdout.read() if proc.stdout else "")
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+
+    def answers() -> bool:
         if proc.poll() is not None:
             raise AssertionError(f"process exited early:\n{describe()}")
         try:
             urllib.request.urlopen(url, timeout=2)
-            return
         except urllib.error.HTTPError:
-            return
+            pass  # an answer all the same
         except OSError:
-            time.sleep(0.2)
-    raise AssertionError(f"no answer at {url}:\n{describe() if proc.poll() is not None else ''}")
+            return False
+        return True
+
+    wait_until(answers, timeout, what=f"an answer at {url}", interval=0.2)
 
 
 def start_server(tmp_path: Path, port: int, *extra: str) -> subprocess.Popen:

@@ -9,12 +9,12 @@ import json
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
 from tests.alerts.receiver import running_receiver
 from tests.conftest import REPO
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -57,11 +57,7 @@ def test_runpulse_delivers_signed_webhooks_for_a_users_rule(tmp_path):
                "crypto:BTC-USD,crypto:ETH-USD,stocks:AAPL",
                "--engine-option", 'threshold_mode="percent"',
                "--engine-option", f"move_pct={TINY}")
-        deadline = time.monotonic() + 5
-        while not receiver.hits and time.monotonic() < deadline:
-            time.sleep(0.1)
-        hits = list(receiver.hits)
-    assert hits, "no webhook arrived"
+        hits = list(wait_until(lambda: receiver.hits, 5, what="a webhook"))
     for hit in hits:
         body = json.loads(hit.body)
         expected = hmac.new(b"s3cret", hit.body, hashlib.sha256).hexdigest()

@@ -11,7 +11,6 @@ import os
 import socket as socketlib
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -19,6 +18,7 @@ import pytest
 from pulse.api import client as pulse_client
 from tests.conftest import REPO, require
 from tests.live_server import wait_for_http
+from tests.waiting import wait_until
 
 REDIS_URL = "redis://127.0.0.1:6379/0"
 
@@ -91,13 +91,16 @@ def _start_daphne(env: dict[str, str], port: int) -> subprocess.Popen:
 
 
 def _wait_for(path: Path, text: str, count: int = 1, within: float = 30.0) -> str:
-    deadline = time.monotonic() + within
-    while time.monotonic() < deadline:
+    """Return ``path``'s content once it holds ``text`` ``count`` times."""
+    def printed() -> str:
         content = path.read_text() if path.exists() else ""
-        if content.count(text) >= count:
-            return content
-        time.sleep(0.1)
-    raise AssertionError(f"{text!r} x{count} not in {path.name}: {content[-2000:]}")
+        return content if content.count(text) >= count else ""
+
+    try:
+        return wait_until(printed, within, what=f"{text!r} x{count} in {path.name}")
+    except AssertionError as timeout:
+        tail = path.read_text()[-2000:] if path.exists() else ""
+        raise AssertionError(f"{timeout}: {tail}") from None
 
 
 def _publish_event(symbol: str, event_id: str) -> None:
@@ -149,13 +152,13 @@ def test_the_client_reconnects_after_a_server_restart_and_resumes(tmp_path, free
         server = _start_daphne(env, free_port)
         _wait_for(err, "(connection 2)")
         _wait_for(err, '"type": "subscribed"', 4)
+        # The unsubscribed event goes first: once the later ones are printed, it would have
+        # been too (one channel, in order).
+        _publish_event("MSFT", "never-subscribed")
         _publish_event("BTC-USD", "after-restart-symbol")
         _publish_event("AAPL", "after-restart-watchlist")
-        _publish_event("MSFT", "never-subscribed")
-        printed = _wait_for(out, "after-restart-watchlist")
+        _wait_for(out, "after-restart-watchlist")
         printed = _wait_for(out, "after-restart-symbol")
-        time.sleep(0.3)
-        printed = out.read_text()
         assert "never-subscribed" not in printed
         lines = printed.splitlines()
         assert all(line.startswith('{"type":"event"') for line in lines)

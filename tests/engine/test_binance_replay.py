@@ -4,15 +4,15 @@ from __future__ import annotations
 
 import gzip
 import json
-from pathlib import Path
 
 import pytest
 
 from pulse.engine import Engine, Tick
+from tests.conftest import SHARED_DATA as DATA
 from tests.engine import reference as ref
 from tests.engine.fake_correlation import FakeTracker
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance-spot-2024-08-08"
+pytestmark = pytest.mark.shared_data
 
 
 def load_trades() -> list[Tick]:

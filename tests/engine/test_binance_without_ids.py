@@ -2,19 +2,15 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import pytest
 
 from pulse.engine import Engine
 from pulse.feeds.replay import merge_by_time, read_binance
+from tests.conftest import BINANCE_FILES as FILES
+from tests.conftest import SHARED_DATA as DATA
 from tests.engine.fake_correlation import FakeTracker
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance-spot-2024-08-08"
-FILES = ("btcusdt_20240808.gz", "ethusdt_20240808.gz")
-
-pytestmark = pytest.mark.skipif(not all((DATA / f).exists() for f in FILES),
-                                reason=f"Binance recording not found in {DATA}")
+pytestmark = pytest.mark.shared_data
 
 
 def test_trades_sharing_ts_price_and_size_are_all_accepted_without_ids():

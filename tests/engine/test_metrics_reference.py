@@ -92,6 +92,7 @@ def assert_matches_reference(cfg: EngineConfig, eng: Engine, seen) -> None:
     assert snap["staleness"] == 0.0
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(streams())
 def test_metrics_match_brute_force_on_random_streams(ticks):
@@ -193,6 +194,7 @@ def accepted_reference(raw, tolerance: float) -> list[tuple[float, float]]:
     return kept
 
 
+@pytest.mark.slow
 @settings(max_examples=100, deadline=None)
 @given(dirty_streams())
 def test_bad_and_late_ticks_leave_metrics_equal_to_the_clean_reference(raw):

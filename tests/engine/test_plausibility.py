@@ -234,6 +234,7 @@ def walks_with_bad_prints(draw) -> tuple[list[tuple[float, float]], dict[int, fl
     return walk, bad
 
 
+@pytest.mark.slow
 @settings(max_examples=150, deadline=None)
 @given(walks_with_bad_prints())
 def test_isolated_bad_prints_never_change_state_or_events(case):

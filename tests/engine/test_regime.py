@@ -78,6 +78,7 @@ def test_it_does_not_flap_faster_than_the_minimum_dwell():
 SIGMA = 5e-4  # per-second log std (about 280% annualized)
 
 
+@pytest.mark.slow
 def test_constant_volatility_is_normal_and_never_labelled_from_warm_up_noise():
     eng = Engine(tracker=FakeTracker())
     drivers = [Driver(eng, symbol=f"S{i}", seed=100 + i) for i in range(12)]
@@ -110,6 +111,7 @@ def test_a_tripled_volatility_is_labelled_high_vol_within_five_minutes(seed):
     assert drv.eng.snapshot("BTC")["regime_z"] >= EngineConfig().regime_enter_z
 
 
+@pytest.mark.slow
 def test_the_default_simulator_in_calm_conditions_is_mostly_normal():
     # The default universe with its default jumps (4-8 one-minute sigmas, about one per
     # symbol-hour plus class-wide ones): jumps are not a volatility regime. (This seed has

@@ -28,6 +28,7 @@ from websockets.http11 import Request, Response
 
 from pulse.engine.tick import Tick
 from pulse.feeds.base import Feed, TickQueue
+from tests.waiting import until
 
 # Feed options that make reconnects and timeouts fast enough for tests.
 FAST = {"backoff_base": 0.01, "backoff_cap": 0.05, "backoff_stable": 0.5, "open_timeout": 2.0,
@@ -43,15 +44,6 @@ async def running(feed: Feed) -> AsyncIterator[asyncio.Task[None]]:
     finally:
         feed.stop()
         await asyncio.wait_for(task, timeout=3.0)
-
-
-async def wait_until(predicate: Callable[[], object], within: float = 5.0) -> None:
-    """Poll ``predicate`` until true; fail the test with AssertionError after ``within`` s."""
-    deadline = asyncio.get_running_loop().time() + within
-    while not predicate():
-        if asyncio.get_running_loop().time() > deadline:
-            raise AssertionError(f"condition not met within {within}s")
-        await asyncio.sleep(0.005)
 
 
 def queued(queue: TickQueue) -> list[Tick]:
@@ -185,7 +177,7 @@ class FakeServer:
 
     async def wait_until(self, predicate: Callable[[], object], within: float = 5.0) -> None:
         """Poll ``predicate`` until true; fail the test with AssertionError after ``within`` s."""
-        await wait_until(predicate, within)
+        await until(predicate, within, what="the fake server's condition")
 
 
 # --------------------------------------------------------------------------- providers
@@ -225,7 +217,7 @@ class FakeEodhd(FakeServer):
             return False
 
         async def authorize() -> None:
-            await asyncio.sleep(self.authorize_delay)
+            await asyncio.sleep(self.authorize_delay)  # the behaviour: a slow Authorized
             if conn.open:
                 conn.authorized = True
                 await conn.ws.send(json.dumps({"status_code": 200, "message": "Authorized"}))
@@ -291,7 +283,7 @@ class FakeCoinbase(FakeServer):
 
     async def on_connect(self, conn: Conn) -> bool:
         async def deadline() -> None:
-            await asyncio.sleep(self.subscribe_timeout)
+            await asyncio.sleep(self.subscribe_timeout)  # the behaviour: the server's deadline
             if conn.open and not conn.received:
                 self.late_closes += 1
                 await conn.ws.send(json.dumps({"type": "error", "message": "Failed to subscribe",

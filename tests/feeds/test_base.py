@@ -50,7 +50,7 @@ async def test_a_full_queue_drops_and_counts_instead_of_growing():
 async def test_get_batch_waits_for_the_first_tick_and_respects_the_limit():
     queue = TickQueue()
     waiter = asyncio.create_task(queue.get_batch(limit=2))
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # a window, not a wait: it must not return in it
     assert not waiter.done()
     for i in range(3):
         queue.offer(tick(i))
@@ -63,7 +63,7 @@ async def test_wait_for_room_returns_once_the_consumer_drains():
     for i in range(4):
         feed.emit(tick(i))
     waiting = asyncio.create_task(feed.wait_for_room())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # a window, not a wait: it must not return in it
     assert not waiting.done()
     await queue.get_batch(limit=3)
     assert await asyncio.wait_for(waiting, 1.0) is False
@@ -75,7 +75,7 @@ async def test_wait_for_room_returns_when_the_feed_stops():
     feed.emit(tick(0))
     feed.emit(tick(1))
     waiting = asyncio.create_task(feed.wait_for_room())
-    await asyncio.sleep(0.01)
+    await asyncio.sleep(0.01)  # let it start waiting (a task has no "waiting" signal)
     feed.stop()
     assert await asyncio.wait_for(waiting, 1.0) is True
 

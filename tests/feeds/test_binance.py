@@ -7,7 +7,6 @@ import gzip
 import json
 import math
 import time
-from pathlib import Path
 
 import pytest
 
@@ -15,19 +14,19 @@ from pulse.engine.tick import CRYPTO, Tick
 from pulse.feeds.base import FeedConfigError, FeedState, SymbolRef, TickQueue
 from pulse.feeds.binance import Ack, BinanceFeed, parse_message
 from pulse.feeds.frames import Rejected
+from tests.conftest import SHARED_DATA
 from tests.feeds.servers import (
     FAST,
     FakeBinance,
     binance_trade,
     queued,
     running,
-    wait_until,
 )
+from tests.waiting import until
 
 BTC = SymbolRef(CRYPTO, "BTCUSDT")
 ETH = SymbolRef(CRYPTO, "ETHUSDT")
-RECORDING = (Path(__file__).resolve().parents[2].parent / "shared" / "data"
-             / "binance-spot-2024-08-08" / "btcusdt_20240808.gz")
+RECORDING = SHARED_DATA / "btcusdt_20240808.gz"
 
 
 # --------------------------------------------------------------------------- parser
@@ -86,6 +85,7 @@ def test_it_rejects_malformed_frames_with_a_reason(raw: str | bytes, reason: str
     assert result.reason == reason
 
 
+@pytest.mark.shared_data
 def test_every_recorded_trade_message_parses_into_exactly_one_tick() -> None:
     trades = ticks = 0
     last_id = None
@@ -223,7 +223,7 @@ async def test_it_stops_promptly_while_backing_off_from_a_dead_server() -> None:
     # The server is gone: every connect is refused.
     feed = BinanceFeed([BTC], TickQueue(), base_url=url, backoff_base=5.0, backoff_cap=5.0)
     async with running(feed):
-        await wait_until(lambda: feed.counters.state is FeedState.BACKING_OFF)
+        await until(lambda: feed.counters.state is FeedState.BACKING_OFF)
         assert "retry in" in feed.counters.reason
     assert feed.counters.state is FeedState.STOPPED
 
@@ -233,7 +233,7 @@ async def test_it_waits_at_least_a_minute_when_rate_limited_on_connect() -> None
         server.http_status = 429
         feed = BinanceFeed([BTC], TickQueue(), base_url=server.url, **FAST)
         async with running(feed):
-            await wait_until(lambda: feed.counters.state is FeedState.BACKING_OFF)
+            await until(lambda: feed.counters.state is FeedState.BACKING_OFF)
             assert feed.counters.reason == "HTTP 429 (rate limited); retry in 60.0s"
         assert server.refused == 1
 
@@ -243,7 +243,7 @@ async def test_it_fails_without_retrying_when_the_upgrade_is_forbidden() -> None
         server.http_status = 403
         feed = BinanceFeed([BTC], TickQueue(), base_url=server.url, **FAST)
         async with running(feed):
-            await wait_until(lambda: feed.counters.state is FeedState.FAILED)
+            await until(lambda: feed.counters.state is FeedState.FAILED)
             assert "HTTP 403" in feed.counters.reason
         assert server.refused == 1
 

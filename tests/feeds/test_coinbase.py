@@ -11,7 +11,8 @@ from pulse.engine.tick import CRYPTO
 from pulse.feeds.base import FeedConfigError, FeedState, SymbolRef, TickQueue
 from pulse.feeds.coinbase import CoinbaseFeed, Control, Ticker, iso_seconds, parse_message
 from pulse.feeds.frames import Rejected
-from tests.feeds.servers import FAST, FakeCoinbase, coinbase_ticker, queued, running, wait_until
+from tests.feeds.servers import FAST, FakeCoinbase, coinbase_ticker, queued, running
+from tests.waiting import until
 
 BTC, ETH = SymbolRef(CRYPTO, "BTC-USD"), SymbolRef(CRYPTO, "ETH-USD")
 
@@ -103,8 +104,8 @@ async def test_it_subscribes_at_once_and_streams_tickers() -> None:
                                           "last_trade_id": 7, "product_id": "BTC-USD",
                                           "time": "2024-08-08T12:00:01Z"}))
             await server.send(coinbase_ticker("ETH-USD", 500, 9, "2500"))
-            await wait_until(lambda: len(queue) == 2)
-            await wait_until(lambda: feed.counters.messages == 4)  # subscriptions + 3
+            await until(lambda: len(queue) == 2)
+            await until(lambda: feed.counters.messages == 4)  # subscriptions + 3
         assert [(t.symbol, t.price, t.trade_id) for t in queued(queue)] == [
             ("BTC-USD", 60000.5, 7), ("ETH-USD", 2500.0, 9)]
         assert server.late_closes == 0
@@ -132,14 +133,14 @@ async def test_it_resubscribes_after_a_drop_and_drops_the_replayed_ticker() -> N
         async with running(feed):
             await server.wait_until(lambda: server.live and server.live[0].subscribed)
             await server.send(coinbase_ticker("BTC-USD", 100, 7))
-            await wait_until(lambda: len(queue) == 1)
+            await until(lambda: len(queue) == 1)
             server.drop()
             await server.wait_until(lambda: len(server.connections) == 2 and server.live
                                     and server.live[0].subscribed == {"BTC-USD"})
             # The snapshot ticker after subscribing repeats the last match: a duplicate.
             await server.send(coinbase_ticker("BTC-USD", 100, 7))
             await server.send(coinbase_ticker("BTC-USD", 140, 10))  # trades 8-9 were missed
-            await wait_until(lambda: len(queue) == 2)
+            await until(lambda: len(queue) == 2)
         assert [t.trade_id for t in queued(queue)] == [7, 10]
         assert feed.counters.duplicates == 1
         assert feed.counters.gaps == 1
@@ -156,7 +157,7 @@ async def test_it_counts_sequence_gaps_per_product_when_asked() -> None:
             for product, sequence in (("BTC-USD", 1), ("ETH-USD", 50), ("BTC-USD", 2),
                                       ("ETH-USD", 51), ("BTC-USD", 5), ("ETH-USD", 51)):
                 await server.send(coinbase_ticker(product, sequence, sequence))
-            await wait_until(lambda: feed.counters.messages == 7)
+            await until(lambda: feed.counters.messages == 7)
         assert feed.counters.gaps == 1  # BTC 2 -> 5
         assert feed.counters.duplicates == 1  # ETH 51 again
         assert len(queue) == 5
@@ -177,7 +178,7 @@ async def test_it_counts_and_survives_malformed_hostile_and_error_frames() -> No
             await server.wait_until(lambda: len(server.connections) == 2 and server.live
                                     and server.live[0].subscribed)
             await server.send(coinbase_ticker("BTC-USD", 2, 2, "61000"))
-            await wait_until(lambda: len(queue) == 1)
+            await until(lambda: len(queue) == 1)
         assert feed.counters.parse_failures == {
             "bad_json": 1, "not_an_object": 1, "missing_field": 1, "nonpositive_price": 1,
             "provider_error": 1, "bad_encoding": 1, "frame_too_large": 1}

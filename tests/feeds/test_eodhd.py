@@ -21,7 +21,8 @@ from pulse.feeds.eodhd import (
 )
 from pulse.feeds.frames import Rejected
 from pulse.feeds.market_hours import forex_open, us_stocks_open
-from tests.feeds.servers import FAST, FakeEodhd, eodhd_us_trade, queued, running, wait_until
+from tests.feeds.servers import FAST, FakeEodhd, eodhd_us_trade, queued, running
+from tests.waiting import until
 
 AAPL, TSLA = SymbolRef(STOCKS, "AAPL"), SymbolRef(STOCKS, "TSLA")
 EURUSD = SymbolRef(FOREX, "EURUSD")
@@ -163,7 +164,7 @@ async def test_it_streams_every_endpoint_over_its_own_socket() -> None:
             await server.send(eodhd_us_trade("AAPL", 227.5, ms="extended-hours"), us)
             await server.send('{"s":"EURUSD","a":"1.0922","b":"1.0920","t":1723118400123}', fx)
             await server.send('{"s":"BTC-USD","p":"60000.5","q":"0.1","t":1723118400123}', cx)
-            await wait_until(lambda: len(queue) == 3)
+            await until(lambda: len(queue) == 3)
         ticks = {t.symbol: t for t in queued(queue)}
         assert ticks["AAPL"].price == 227.5
         assert ticks["EURUSD"].price == pytest.approx(1.0921)
@@ -180,7 +181,8 @@ async def test_it_fails_clearly_on_a_bad_key_without_a_reconnect_storm() -> None
         async with running(feed):
             await server.wait_until(lambda: feed.counters.state is FeedState.FAILED)
             await server.wait_until(lambda: server.auth_failures == 2)
-            await asyncio.sleep(0.3)  # dozens of fast back-offs would fit in here
+            # A window, not a wait: nothing may happen in it (dozens of fast back-offs fit).
+            await asyncio.sleep(0.3)
             assert server.auth_failures == 2  # one attempt per endpoint, no retry
             reason = feed.counters.reason
             assert "401" in reason and "EODHD_API_KEY" in reason
@@ -215,7 +217,7 @@ async def test_it_reconnects_and_resubscribes_after_an_abrupt_disconnect() -> No
         async with running(feed):
             await server.wait_until(lambda: feed.counters.state is FeedState.LIVE)
             await server.send(eodhd_us_trade("AAPL"), server.live_on("us"))
-            await wait_until(lambda: len(queue) == 1)
+            await until(lambda: len(queue) == 1)
             server.drop(server.live_on("us"))
             await server.wait_until(lambda: len(server.endpoint_conns("us")) == 2
                                     and server.live_on("us") and server.live_on("us").subscribed)
@@ -223,7 +225,7 @@ async def test_it_reconnects_and_resubscribes_after_an_abrupt_disconnect() -> No
             assert again.received == [{"action": "subscribe", "symbols": "AAPL,TSLA"}]
             assert server.early == []
             await server.send(eodhd_us_trade("TSLA", 250.0), again)
-            await wait_until(lambda: len(queue) == 2)
+            await until(lambda: len(queue) == 2)
             assert len(server.endpoint_conns("crypto")) == 1  # the other socket was untouched
         assert feed.counters.reconnects == 1
 
@@ -270,7 +272,7 @@ async def test_it_counts_and_survives_malformed_and_hostile_frames() -> None:
                                     and server.live_on("forex").subscribed)
             await server.send('{"s":"EURUSD","a":1.2,"b":1.1,"t":1723118400123}',
                               server.live_on("forex"))
-            await wait_until(lambda: len(queue) == 1)
+            await until(lambda: len(queue) == 1)
         assert feed.counters.parse_failures == {
             "bad_json": 1, "not_an_object": 1, "missing_field": 1, "bad_number": 1,
             "nonpositive_price": 1, "unexpected_symbol": 1, "frame_too_large": 1}
@@ -333,7 +335,7 @@ async def test_a_reconnect_drops_only_the_resent_overlap_and_keeps_identical_gen
                 eodhd_us_trade("AAPL", 190.6, t=t0 + 5)]
             for frame in before:
                 await server.send(frame, server.live_on("us"))
-            await wait_until(lambda: len(queue) == 4)
+            await until(lambda: len(queue) == 4)
             server.drop(server.live_on("us"))
             await server.wait_until(lambda: len(server.endpoint_conns("us")) == 2
                                     and server.live_on("us") and server.live_on("us").subscribed)
@@ -345,13 +347,14 @@ async def test_a_reconnect_drops_only_the_resent_overlap_and_keeps_identical_gen
                 eodhd_us_trade("AAPL", 190.7, t=t0 + 9)]
             for frame in after:
                 await server.send(frame, server.live_on("us"))
-            await wait_until(lambda: feed.counters.messages >= len(before) + len(after))
-            await wait_until(lambda: len(queue) == 6)
+            await until(lambda: feed.counters.messages >= len(before) + len(after))
+            await until(lambda: len(queue) == 6)
         assert [t.price for t in queued(queue)] == [190.5, 190.5, 190.5, 190.6, 190.7, 190.7]
         assert feed.counters.duplicates == 3
         assert feed.health()["duplicates"] == 3
 
 
+@pytest.mark.slow
 async def test_a_future_stamped_trade_is_dropped_and_a_skewed_provider_clock_recovers() -> None:
     queue = TickQueue()
     async with FakeEodhd() as server:
@@ -369,8 +372,8 @@ async def test_a_future_stamped_trade_is_dropped_and_a_skewed_provider_clock_rec
             await send(60000.0, 0.0)
             await send(66000.0, 3500.0)  # the tick that froze a symbol
             await send(60001.0, 0.0)
-            await wait_until(lambda: feed.counters.messages >= 3)
-            await wait_until(lambda: len(queue) == 2)
+            await until(lambda: feed.counters.messages >= 3)
+            await until(lambda: len(queue) == 2)
             assert [t.price for t in queued(queue)] == [60000.0, 60001.0]
             assert feed.health()["clock_skew"] == 1
             # Now the provider's clock jumps 30 s ahead for good: the feed follows it within
@@ -380,7 +383,7 @@ async def test_a_future_stamped_trade_is_dropped_and_a_skewed_provider_clock_rec
             while len(queue) < 3:
                 await send(price, 30.0)
                 price += 1.0
-                await asyncio.sleep(0.1)
+                await asyncio.sleep(0.1)  # pacing: a re-anchor needs 2 s of receipt time
                 assert time.time() - began < 4.0, "the feed did not follow the clock shift"
         health = feed.health()
         assert health["clock_resets"] == 1 and health["clock_skew"] > 1

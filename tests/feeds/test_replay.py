@@ -27,8 +27,8 @@ from pulse.feeds.replay import (
 )
 from pulse.feeds.synthetic import SyntheticMarket
 from pulse.feeds.universe import DEFAULT_UNIVERSE
+from tests.conftest import SHARED_DATA as DATA
 
-DATA = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "binance-spot-2024-08-08"
 RECORDINGS = {"BTCUSDT": DATA / "btcusdt_20240808.gz", "ETHUSDT": DATA / "ethusdt_20240808.gz"}
 T0 = 1_723_161_600.0
 
@@ -160,6 +160,7 @@ def test_it_counts_a_file_that_is_not_gzip_as_unreadable(tmp_path):
 # -- read_binance ---------------------------------------------------------------------------
 
 
+@pytest.mark.shared_data
 @pytest.mark.parametrize("symbol", sorted(RECORDINGS))
 def test_it_turns_every_recorded_binance_trade_into_one_tick(symbol):
     path = RECORDINGS[symbol]
@@ -180,6 +181,7 @@ def test_it_turns_every_recorded_binance_trade_into_one_tick(symbol):
     assert stats.clock_offset == pytest.approx(-1.27, abs=0.05)
 
 
+@pytest.mark.shared_data
 def test_it_maps_binance_trade_fields():
     first = next(read_binance(RECORDINGS["BTCUSDT"]))
     assert first == Tick("BTCUSDT", CRYPTO, 1723161255.342, 61837.63,
@@ -229,6 +231,7 @@ def test_it_accepts_plain_feed_counters(tmp_path):
 # -- merge_by_time --------------------------------------------------------------------------
 
 
+@pytest.mark.shared_data
 def test_it_merges_recordings_into_one_time_ordered_stream():
     merged = list(merge_by_time([read_binance(p) for p in RECORDINGS.values()]))
     assert all(a.ts <= b.ts for a, b in itertools.pairwise(merged))
@@ -271,6 +274,7 @@ async def test_replay_feed_at_full_speed_delivers_every_tick_without_drops(tmp_p
     assert feed.counters.reason == "end of data"
 
 
+@pytest.mark.shared_data
 async def test_replay_feed_merges_binance_recordings_and_keeps_their_times():
     queue = TickQueue()
     feed = ReplayFeed([], queue, paths=",".join(str(p) for p in RECORDINGS.values()),

@@ -12,6 +12,7 @@ from pulse.engine.tick import ASSET_CLASSES, CRYPTO, FOREX, STOCKS, Tick
 from pulse.feeds.base import FeedConfigError, FeedState, SymbolRef, TickQueue
 from pulse.feeds.simulator import SimulatorFeed
 from pulse.feeds.universe import DEFAULT_UNIVERSE, start_price
+from tests.waiting import until
 
 BTC = SymbolRef(CRYPTO, "BTC-USD")
 ACME = SymbolRef(STOCKS, "ACME")
@@ -20,15 +21,6 @@ ACME = SymbolRef(STOCKS, "ACME")
 async def drain(queue: TickQueue) -> list[Tick]:
     """Return everything queued now (get_batch does not suspend when ticks are queued)."""
     return await queue.get_batch(1_000_000) if len(queue) else []
-
-
-async def until(predicate) -> None:
-    """Let the loop run until ``predicate()`` holds; fail after three seconds."""
-    async with asyncio.timeout(3.0):
-        while True:
-            if predicate():
-                return
-            await asyncio.sleep(0.01)  # polling: a queue has no "length reached" signal
 
 
 async def test_it_emits_an_opening_tick_per_symbol_then_streams_live():

@@ -116,12 +116,14 @@ def test_it_ticks_each_symbol_at_its_class_rate_times_activity():
     assert 0.5 <= per_class[STOCKS] / n[STOCKS] / 1800 <= 3.0
 
 
+@pytest.mark.slow
 def test_it_scales_every_rate_with_rate_scale():
     normal = len(list(market(seed=5).ticks_until(T0 + 300)))
     tenfold = len(list(market(seed=5, rate_scale=10.0).ticks_until(T0 + 300)))
     assert tenfold == pytest.approx(10 * normal, rel=0.05)
 
 
+@pytest.mark.slow
 def test_its_realized_volatility_matches_the_profiles(day_without_jumps):
     returns = grid_log_returns(day_without_jumps, T0, T0 + 86_400, 300.0)
     for ref in DEFAULT_UNIVERSE:
@@ -189,6 +191,7 @@ def test_it_reports_us_stock_sessions_in_new_york_time_across_dst():
         "regular", ny("2024-08-08 09:30"), ny("2024-08-08 16:00"))
 
 
+@pytest.mark.slow
 def test_it_ticks_stocks_only_in_trading_hours_under_nyse():
     start = ny("2024-08-09 00:00")  # a Friday, then a whole weekend
     m = SyntheticMarket(DEFAULT_UNIVERSE, seed=2, start_ts=start, stock_hours="nyse",
@@ -266,6 +269,7 @@ def test_it_rejects_bad_shocks():
         m.shock("BTC-USD", T0 + 1, math.nan)
 
 
+@pytest.mark.slow
 def test_its_jumps_make_large_one_minute_moves_that_diffusion_alone_does_not():
     def big_moves(jumps: float) -> int:
         m = market(seed=21, rate_scale=0.2, jumps=jumps)

@@ -16,7 +16,6 @@ import socket
 import subprocess
 import sys
 import threading
-import time
 import urllib.error
 import urllib.request
 from collections.abc import Iterator
@@ -24,6 +23,7 @@ from pathlib import Path
 
 from tests.conftest import REPO
 from tests.live_server import wait_for_http
+from tests.waiting import wait_until
 
 PG_ADMIN_URL = os.environ.get("PULSE_TEST_PG", "postgresql://postgres@127.0.0.1:5432/test")
 DAPHNE = Path(sys.executable).with_name("daphne")
@@ -66,17 +66,6 @@ def postgres_available() -> bool:
             return True
     except Exception:
         return False
-
-
-def wait_until(predicate, timeout: float, interval: float = 0.2, what: str = "condition"):
-    """Poll ``predicate`` until it returns a truthy value; return it or fail after ``timeout``."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = predicate()
-        if value:
-            return value
-        time.sleep(interval)
-    raise AssertionError(f"timed out after {timeout:.0f} s waiting for {what}")
 
 
 class RedisServer:

@@ -15,7 +15,8 @@ import pytest
 
 from pulse.ingest.symbols import Shard, parse_symbols
 from tests.scaled.clients import Received, record, record_many, record_reconnecting
-from tests.scaled.services import SYMBOLS, TcpProxy, scrape, wait_until
+from tests.scaled.services import SYMBOLS, TcpProxy, scrape
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 ALL = {ref.symbol for ref in parse_symbols(SYMBOLS)}
@@ -144,12 +145,25 @@ def test_redis_restart_ingest_keeps_computing_and_broadcasts_resume_within_10s(d
     result: dict[str, Received] = {}
     watcher = threading.Thread(target=lambda: result.update(
         old=asyncio.run(record(deployment.ws(0), alice, 24))))
+    web_url = f"http://127.0.0.1:{deployment.web_ports[0]}/metrics"
+    snapshots = 'pulse_ws_messages_sent_total{type="snapshot"}'
+    sent = scrape(web_url).get(snapshots, 0.0)
     watcher.start()
-    time.sleep(3)
+    wait_until(lambda: scrape(web_url).get(snapshots, 0.0) > sent, 10,
+               what="snapshots on the open socket before the outage")
+    at_kill = [deployment.ingest_metrics(s) for s in range(2)]
     deployment.redis.kill()
     down_at = time.time()
-    time.sleep(4)
-    during = [deployment.ingest_metrics(s) for s in range(2)]
+
+    def computing_without_redis() -> list[dict[str, float]] | None:
+        now = [deployment.ingest_metrics(s) for s in range(2)]
+        ticking = all(now[s]["pulse_ingest_ticks_total"] > at_kill[s]["pulse_ingest_ticks_total"]
+                      for s in range(2))
+        failing = sum(n["pulse_broadcast_failed_total"] for n in now) > sum(
+            k["pulse_broadcast_failed_total"] for k in at_kill)
+        return now if ticking and failing else None
+
+    during = wait_until(computing_without_redis, 15, what="ingest computing, broadcasts failing")
     for s in range(2):  # ingest kept computing while its broadcasts failed
         assert during[s]["pulse_ingest_ticks_total"] > before[s]["pulse_ingest_ticks_total"]
     assert sum(d["pulse_broadcast_failed_total"] for d in during) > sum(

@@ -25,8 +25,8 @@ from tests.scaled.services import (
     scaled_env,
     scrape,
     temp_database,
-    wait_until,
 )
+from tests.waiting import wait_until
 
 pytestmark = pytest.mark.slow
 
@@ -62,7 +62,7 @@ def test_events_fired_while_postgresql_is_down_are_written_once_when_it_returns(
             wait_until(lambda: metric("pulse_events_emitted_total") > cut_at_emitted
                        and metric("pulse_events_pending") > 0, 15,
                        what="events fired during the outage, pending")
-            time.sleep(2)
+            time.sleep(2)  # the fault itself: the outage lasts while more events pile up
             during = metric("pulse_events_pending")
             proxy.restore()
             wait_until(lambda: metric("pulse_events_pending") == 0, 15,

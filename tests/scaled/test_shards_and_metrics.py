@@ -36,6 +36,7 @@ def test_shard_parse_accepts_i_of_n_and_rejects_everything_else():
             Shard.parse(bad)
 
 
+@pytest.mark.slow  # one interpreter per hash seed
 def test_shards_partition_the_symbols_with_a_stable_hash():
     for n in (1, 2, 3, 5):
         parts = [Shard(i, n).select(REFS) for i in range(n)]

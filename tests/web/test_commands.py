@@ -56,6 +56,7 @@ def test_replay_rejects_bad_arguments(tmp_path, args, message):
         call_command("replay", *args)
 
 
+@pytest.mark.slow
 def test_an_unknown_feed_exits_non_zero_with_one_line():
     out = subprocess.run(
         [sys.executable, "manage.py", "runpulse", "--feed", "nasdaq-totalview"],
@@ -65,6 +66,7 @@ def test_an_unknown_feed_exits_non_zero_with_one_line():
     assert "invalid choice: 'nasdaq-totalview'" in out.stderr
 
 
+@pytest.mark.slow
 def test_a_bad_symbol_exits_non_zero_with_one_line_reason():
     out = subprocess.run(
         [sys.executable, "manage.py", "runpulse", "--symbols", "stocks:"],

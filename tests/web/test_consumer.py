@@ -22,6 +22,7 @@ from pulse.realtime.broadcast import CONTROL_GROUP, PULSE_GROUP, Publisher
 from pulse_site.asgi import application
 from tests.conftest import session_cookie_for
 from tests.ingest_helpers import running_ingest
+from tests.waiting import until
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -352,8 +353,10 @@ async def test_alice_never_receives_bobs_symbols_over_the_socket(alice, bob):
                                   full=False)
         await publisher.event({"symbol": "BTC-USD", "type": "move_1m"})
         await comm.send_to(text_data=json.dumps({"action": "correlation", "base": "BTC-USD"}))
-        await asyncio.sleep(0.3)  # the correlation reply comes from ingest's task
-        seen = [o["text"] for o in await drain(comm)]
+        seen: list[str] = []  # up to the correlation reply (it comes from ingest's task)...
+        while not any(json.loads(m)["type"] == "correlation" for m in seen):
+            seen.append((await comm.receive_output(timeout=2))["text"])
+        seen += [o["text"] for o in await drain(comm)]  # ...and anything still on its way
         text = "".join(seen)
         assert "BTC-USD" not in text and "EURUSD" not in text and "Secret" not in text
         assert any(json.loads(m)["type"] == "correlation" for m in seen)
@@ -389,12 +392,19 @@ async def test_interleaved_sources_do_not_resync_but_a_gap_in_one_source_does(al
 
 async def test_a_page_that_does_not_read_gets_snapshots_dropped_but_every_event(alice):
     async with control_channel() as (layer, control):
+        earlier = set(layer.groups.get(PULSE_GROUP, {}))  # other tests' leftover sockets
         comm = communicator(await session_cookie(alice))
         await connected(comm)
         publisher = Publisher(layer)
+
+        def read_by_the_consumer() -> bool:  # what was sent to it left the layer's queue
+            mine = set(layer.groups.get(PULSE_GROUP, {})) - earlier
+            return all(layer.channels[c].empty() for c in mine if c in layer.channels)
+
         for _ in range(300):
             await publisher.snapshots({"AAPL": ROW_AAPL}, 1.0, full=False)
-            await asyncio.sleep(0.002)  # paced: the in-memory layer itself drops beyond 100
+            # Paced: the in-memory layer itself drops beyond 100 queued messages.
+            await until(read_by_the_consumer, interval=0, what="the consumer reading the layer")
         for i in range(3):
             await publisher.event({"symbol": "AAPL", "type": "move_1m", "id": f"e{i}"})
         messages = [json.loads(o["text"]) for o in await drain(comm)]

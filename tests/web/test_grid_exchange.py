@@ -129,6 +129,7 @@ async def test_the_health_document_counts_the_exchange(shards):
     assert health["placed"] > 2000 and health["late"] == 0 and health["rejected"] == 0
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("samples", [
     "not json", "[1, 2]", '{"AAPL": "x"}', '{"AAPL": [[1, 2]]}', '{"AAPL": [[1.5, 2, 3]]}',
     '{"AAPL": [[1, "2", 3]]}', '{"": [[1, 2, 3]]}', '{"AAPL": [[1, 2, NaN]]}', None,

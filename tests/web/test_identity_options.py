@@ -17,6 +17,7 @@ TWICE = ("SOL-USD is given twice, as crypto:SOL-USD and forex:SOL-USD: "
          "a symbol has one asset class.")
 
 
+@pytest.mark.slow
 def test_one_symbol_with_two_classes_exits_1_with_one_line():
     out = subprocess.run(
         [sys.executable, "manage.py", "runpulse", "--symbols",

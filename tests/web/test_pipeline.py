@@ -17,6 +17,7 @@ from pulse.ingest.pipeline import Intervals, PulsePipeline, assign_symbols
 from pulse.ingest.symbols import async_watchlist_symbols, parse_symbols, watchlist_symbols
 from pulse.models import Event, IngestStatus, Instrument, Watchlist, WatchlistItem
 from pulse.ops.health import ingest_report
+from tests.waiting import until
 
 T0 = 1_767_625_200.0  # 2026-01-05 15:00 UTC
 
@@ -136,13 +137,6 @@ def test_symbols_are_routed_to_the_first_feed_that_accepts_them():
     routes, unrouted = assign_symbols([crypto], parse_symbols("crypto:BTC-USD,stocks:AAPL"))
     assert routes[crypto] == {SymbolRef("crypto", "BTC-USD")}
     assert unrouted == [SymbolRef("stocks", "AAPL")]
-
-
-async def until(predicate) -> None:
-    """Poll ``predicate`` (state changes inside the pipeline have no event to wait on)."""
-    async with asyncio.timeout(5):
-        while not predicate():  # noqa: ASYNC110
-            await asyncio.sleep(0.05)
 
 
 @database_sync_to_async

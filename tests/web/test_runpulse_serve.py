@@ -73,8 +73,15 @@ def test_sigterm_stops_cleanly_and_writes_the_summary(tmp_path, free_port):
     summary = tmp_path / "summary.json"
     proc = start_server(tmp_path, free_port, "--summary", str(summary))
     try:
-        wait_for_http(f"http://127.0.0.1:{free_port}/accounts/login/", proc)
-        time.sleep(2)
+        base = f"http://127.0.0.1:{free_port}"
+        wait_for_http(base + "/accounts/login/", proc)
+        cookie = "; ".join(f"{c.name}={c.value}" for c in login(base, "demo", "demo"))
+        with websockets.sync.client.connect(
+            f"ws://127.0.0.1:{free_port}/ws/pulse/",
+            additional_headers={"Cookie": cookie, "Origin": base}, open_timeout=10,
+        ) as ws:  # a snapshot on the page: the engine has processed ticks
+            while json.loads(ws.recv(timeout=20))["type"] != "snapshot":
+                pass
         proc.send_signal(signal.SIGTERM)
         assert proc.wait(timeout=30) == 0
     finally:

@@ -101,6 +101,7 @@ def test_invalid_database_url_is_reported_clearly():
     assert "DATABASE_URL" in out.stderr
 
 
+@pytest.mark.slow
 def test_check_deploy_is_clean_under_production_settings():
     env = {k: v for k, v in os.environ.items()
            if k not in {"DATABASE_URL", "REDIS_URL", "DJANGO_ALLOW_ASYNC_UNSAFE"}}
@@ -112,6 +113,7 @@ def test_check_deploy_is_clean_under_production_settings():
     assert "no issues" in out.stdout
 
 
+@pytest.mark.slow
 def test_check_deploy_warns_about_the_in_memory_layer_with_debug_off():
     env = {k: v for k, v in os.environ.items() if k not in {"DATABASE_URL", "REDIS_URL"}}
     env.update(DEBUG="0", SECRET_KEY="k" * 64, ALLOWED_HOSTS="pulse.example.com")

@@ -12,19 +12,18 @@ import gzip
 import json
 import math
 import statistics
-from pathlib import Path
 
 import pytest
 
 from pulse.engine.correlation import CorrelationConfig, CorrelationTracker
 from pulse.engine.correlation.synthetic import correlated_ticks
+from tests.conftest import SHARED_DATA as RECORDING
 
 RHOS = (0.8, 0.5, 0.0, -0.6)
 RATES = ((0.2, 0.2), (0.2, 5.0), (1.0, 1.0), (5.0, 5.0))
 SEEDS = (101, 202)
 DURATION = 7200.0
-RECORDING = (Path(__file__).resolve().parents[3].parent / "shared" / "data"
-             / "binance-spot-2024-08-08")
+pytestmark = pytest.mark.slow  # ~10 s: 32 two-hour synthetic sessions and the recording
 
 
 def estimate(ticks, method: str, **settings) -> float:
@@ -118,6 +117,7 @@ def binance() -> tuple[CorrelationTracker, float, float]:
     return tracker, trades[-1][1] + 1.0, grid_correlation(trades, 5.0)
 
 
+@pytest.mark.shared_data
 def test_recorded_btc_eth_default_estimate_is_within_005_of_5s_grid(binance) -> None:
     tracker, now, grid5 = binance
     assert 0.6 < grid5 < 0.9
@@ -129,6 +129,7 @@ def test_recorded_btc_eth_default_estimate_is_within_005_of_5s_grid(binance) -> 
     assert 0.0 < out["stderr"][0][1] < 0.1
 
 
+@pytest.mark.shared_data
 def test_recorded_btc_eth_raw_tick_hy_collapses(binance) -> None:
     tracker, now, grid5 = binance
     raw = tracker.matrix(["btcusdt", "ethusdt"], now, method="hy")["matrix"][0][1]

@@ -90,6 +90,7 @@ QUERIES = [{}, {"window": 300}, {"method": "bucketed", "bucket_seconds": 10},
            {"method": "bucketed", "bucket_seconds": 30}]
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("seed", [7, 8])
 def test_each_shard_answers_the_whole_matrix_as_one_process_would(seed):
     answers = run(1500, seed, QUERIES)

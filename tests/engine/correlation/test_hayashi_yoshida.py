@@ -132,6 +132,7 @@ def merged(streams: dict[str, list]) -> list[tuple[str, float, float]]:
                   key=lambda tick: tick[1])
 
 
+@pytest.mark.slow
 @settings(max_examples=25, deadline=None)
 @given(seed=st.integers(0, 10_000), rate_x=st.sampled_from([0.1, 0.4, 1.0, 3.0]),
        rate_y=st.sampled_from([0.1, 0.4, 1.0, 3.0]), window=st.sampled_from([20.0, 45.0, 90.0]),

@@ -126,6 +126,7 @@ def min_pivot(matrix: list[list[float]], jitter: float = 1e-9) -> float:
        horizon=st.sampled_from([2.0, 5.0]), gap=st.sampled_from([3.0, 10.0]))
 # A symbol whose first tick lands in the cell still open at a query (its path before that
 # cell is not final yet, so its path tail must not be cached).
+@pytest.mark.slow
 @example(seed=2016, rate_x=0.1, rate_y=0.1, window=20.0, horizon=2.0, gap=3.0)
 def test_streamed_kernel_sums_match_brute_force_after_every_refresh(
         seed: int, rate_x: float, rate_y: float, window: float, horizon: float,
@@ -248,6 +249,7 @@ def test_a_lagging_venue_reads_near_its_grid_reference_and_never_above_one() -> 
     assert out["stderr"][0][1] < 0.01
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("lag", [0.05, 0.2, 0.5])
 def test_lead_lag_with_noise_lands_near_the_10s_grid_correlation(lag: float) -> None:
     ticks = lagged_venue_ticks(3600.0, 1, lag=lag, rate_a=20.0, rate_b=10.0)
@@ -290,6 +292,7 @@ def test_the_horizon_follows_the_slowest_symbol_with_data() -> None:
     assert both["status"][0][2] == "ok"
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize(("rate", "duration"), [(1.0, 1800.0), (0.2, 3600.0), (5.0, 900.0)])
 def test_the_standard_error_predicts_the_spread_across_seeds(rate: float,
                                                              duration: float) -> None:
