@@ -23,19 +23,20 @@ run() {  # run DIR NAME -> writes $RESULTS/NAME.json
   (cd "$1" && OUT="$RESULTS/$2.json" bench/scaled_bench.sh "$CLIENTS" "$DURATION" >/dev/null 2>&1)
 }
 
-figures() {  # figures JSON -> "event_p99 snapshot_p99 msg_per_s behind missing"
+figures() {  # figures JSON -> "event_p99 snapshot_p99 msg_per_s behind missing daphne_cpu"
   .venv/bin/python - "$1" <<'EOF'
 import json, sys
 r = json.load(open(sys.argv[1]))
 lat = r["latency"]
+web = sum(p["cpu_pct"] for p in r["processes"] if "daphne" in p["cmd"])
 print(lat.get("event", {}).get("p99_ms"), lat.get("snapshot", {}).get("p99_ms"),
-      r["messages_per_s"], r["clients_behind"], r["events_missing"])
+      r["messages_per_s"], r["clients_behind"], r["events_missing"], round(web, 1))
 EOF
 }
 
 echo "base $BASE vs tree $(git rev-parse --short HEAD)$(git diff --quiet || echo +dirty):" \
   "$ROUNDS rounds of $CLIENTS clients for $DURATION s"
-echo "run          event_p99_ms snapshot_p99_ms msg_per_s behind missing"
+echo "run          event_p99_ms snapshot_p99_ms msg_per_s behind missing daphne_cpu_pct"
 for i in $(seq "$ROUNDS"); do
   run "$BASEDIR" "base-$i"
   echo "base  $i      $(figures "$RESULTS/base-$i.json")"
@@ -50,9 +51,10 @@ def load(name):
     r = json.loads((results / f"{name}.json").read_text())
     return {"event p99": r["latency"].get("event", {}).get("p99_ms"),
             "snapshot p99": r["latency"].get("snapshot", {}).get("p99_ms"),
-            "messages/s": r["messages_per_s"]}
+            "messages/s": r["messages_per_s"],
+            "daphne CPU %": sum(p["cpu_pct"] for p in r["processes"] if "daphne" in p["cmd"])}
 pairs = [(load(f"base-{i}"), load(f"tree-{i}")) for i in range(1, rounds + 1)]
-for key in ("event p99", "snapshot p99", "messages/s"):
+for key in ("event p99", "snapshot p99", "messages/s", "daphne CPU %"):
     ratios = sorted(t[key] / b[key] for b, t in pairs if b[key] and t[key])
     if ratios:
         print(f"  {key} tree/base: median {statistics.median(ratios):.3f} "
